@@ -1,0 +1,170 @@
+//! The command line: `turnout run`, `turnout check`, `turnout demo`.
+//!
+//! Takes: arguments. Gives: a process exit code (see `error::ExitCode`). Promises: the usage
+//! text is the documentation; errors print every problem with file:line:column and a hint, plus
+//! the cause chain for internal failures; progress goes to stderr only on a terminal, so cron
+//! mail stays quiet; the summary goes to stdout.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{ExitCode, TurnoutError};
+use crate::run::PeriodChoice;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "turnout",
+    version,
+    about = "From the group chat to the meeting: conversion along a campaign's ladder of engagement, from the exports organizing tools already produce."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read the exports, link people, measure the funnels and publish the weekly report.
+    Run {
+        /// Pipeline file. Default: pipelines/demo.toml (the shipped demo).
+        pipeline: Option<PathBuf>,
+        /// Week to report: ISO week (2026-W27) or a date inside it. Default: the last complete week of the data.
+        #[arg(long, conflicts_with = "as_of")]
+        period: Option<String>,
+        /// Report the last complete week before this date (YYYY-MM-DD).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// No progress or summary output (errors still go to stderr).
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Validate a pipeline file and peek at its inputs (files found, headers match); writes nothing.
+    Check {
+        /// Pipeline file. Default: pipelines/demo.toml.
+        pipeline: Option<PathBuf>,
+    },
+    /// Generate the synthetic demo campaign's exports (deterministic from the seed).
+    Demo {
+        /// Output folder.
+        #[arg(long, default_value = "data/demo")]
+        out: PathBuf,
+        /// Number of people.
+        #[arg(long, default_value_t = 3000)]
+        people: usize,
+        /// Number of weeks.
+        #[arg(long, default_value_t = 16)]
+        weeks: u32,
+        /// Random seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+}
+
+pub fn main_with(cli: Cli) -> ExitCode {
+    let command = cli.command.unwrap_or(Command::Run {
+        pipeline: None,
+        period: None,
+        as_of: None,
+        quiet: false,
+    });
+    match dispatch(command) {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&e);
+            e.exit_code()
+        }
+    }
+}
+
+fn report_error(e: &TurnoutError) {
+    match e {
+        TurnoutError::Internal(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  cause: {cause}");
+            }
+        }
+        other => eprintln!("error: {other}"),
+    }
+}
+
+fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
+    match command {
+        Command::Run {
+            pipeline,
+            period,
+            as_of,
+            quiet,
+        } => {
+            let pipeline = pipeline.unwrap_or_else(crate::config::default_pipeline);
+            let choice = match (period, as_of) {
+                (Some(p), _) => PeriodChoice::Named(p),
+                (None, Some(d)) => PeriodChoice::AsOf(chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+                    TurnoutError::Config(vec![
+                        crate::error::Diagnostic::new("--as-of", 0, 0, format!("{d:?} is not a date")).hint("write the date as YYYY-MM-DD")
+                    ])
+                })?),
+                (None, None) => PeriodChoice::Latest,
+            };
+            let show_progress = !quiet && std::io::stderr().is_terminal();
+            let progress = |s: &str| {
+                if show_progress {
+                    eprintln!("turnout: {s}…");
+                }
+            };
+            let out = crate::run::run(&pipeline, &choice, &progress)?;
+            for w in &out.warnings {
+                eprintln!("warning: {w}");
+            }
+            if !quiet {
+                println!("{}", out.summary.trim_end());
+                println!();
+                println!("Report: {}", out.report_dir.join("index.html").display());
+            }
+            Ok(out.exit)
+        }
+        Command::Check { pipeline } => {
+            let pipeline = pipeline.unwrap_or_else(crate::config::default_pipeline);
+            let plan = crate::config::load(&pipeline)?;
+            let problems = crate::ingest::preflight(&plan);
+            println!(
+                "{}: pipeline {:?} is valid ({} sources, {} funnels)",
+                pipeline.display(),
+                plan.name,
+                plan.sources.len(),
+                plan.funnels.len()
+            );
+            for s in &plan.sources {
+                let bytes: u64 = s.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+                println!(
+                    "  source {:?} ({}): {} file(s), {} bytes, from {}",
+                    s.name,
+                    s.tool,
+                    s.files.len(),
+                    bytes,
+                    s.pattern
+                );
+            }
+            if problems.is_empty() {
+                println!("  every input's header matches its mapping");
+                Ok(ExitCode::Published)
+            } else {
+                Err(TurnoutError::Input(problems))
+            }
+        }
+        Command::Demo { out, people, weeks, seed } => {
+            let opts = crate::demo::DemoOptions { people, weeks, seed };
+            let s = crate::demo::generate(&out, &opts).map_err(TurnoutError::Internal)?;
+            println!(
+                "wrote {} records for {} people in {} files under {}",
+                s.records,
+                s.people,
+                s.files.len(),
+                out.display()
+            );
+            Ok(ExitCode::Published)
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! turnout: from the group chat to the meeting.
+//!
+//! The crate is laid out as the data flows (DESIGN.md §1):
+//! `config` (the pipeline file) → `ingest` (one parser per export tool) → `identity` (who is who)
+//! → `timeline` (events per person) → `funnel` (conversion between stages) → `report` (what a
+//! strategist reads). `schema` is the only contract between the stages; `tables` is where polars
+//! reads and writes them; `run` wires the stages together for `turnout run`.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod funnel;
+pub mod identity;
+pub mod ingest;
+pub mod privacy;
+pub mod report;
+pub mod run;
+pub mod schema;
+pub mod tables;
+pub mod timeline;
+pub mod timeutil;

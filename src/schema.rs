@@ -1,0 +1,241 @@
+//! The one contract between stages: every table's column names, types and enums.
+//!
+//! Takes nothing; gives the canonical event (DESIGN.md §2) as a Rust record ([`Event`]) and as a
+//! polars table ([`events_frame`]), the enums for tool, channel, action and timestamp precision,
+//! and the column names of every table turnout writes. Promises: no other module spells a column
+//! name as a string literal; every Parquet table turnout writes is built from a schema defined here.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Column names. One constant per column, shared by every table that has that column.
+pub mod col {
+    pub const EVENT_ID: &str = "event_id";
+    pub const TS: &str = "ts";
+    pub const TS_PRECISION: &str = "ts_precision";
+    pub const SOURCE: &str = "source";
+    pub const TOOL: &str = "tool";
+    pub const CHANNEL: &str = "channel";
+    pub const ACTION: &str = "action";
+    pub const EMAIL: &str = "email";
+    pub const PHONE: &str = "phone";
+    pub const NAME: &str = "name";
+    pub const EXTERNAL_ID: &str = "external_id";
+    pub const CONTEXT: &str = "context";
+    pub const OCCASION: &str = "occasion";
+    pub const UTM_SOURCE: &str = "utm_source";
+    pub const UTM_MEDIUM: &str = "utm_medium";
+    pub const UTM_CAMPAIGN: &str = "utm_campaign";
+    pub const ORGANIZER: &str = "organizer";
+    pub const ORIGIN: &str = "origin";
+
+    // identity
+    pub const PERSON_ID: &str = "person_id";
+    pub const RECORD: &str = "record";
+    pub const KEY_KIND: &str = "key_kind";
+    pub const KEY: &str = "key";
+    pub const RULE: &str = "rule";
+    pub const FIRST_SEEN: &str = "first_seen";
+    pub const EVENTS: &str = "events";
+    pub const IDENTIFIERS: &str = "identifiers";
+    pub const IS_ORGANIZER: &str = "is_organizer";
+
+    // timeline
+    pub const SEQ: &str = "seq";
+
+    // funnel per person
+    pub const FUNNEL: &str = "funnel";
+    pub const STAGE: &str = "stage";
+    pub const STAGE_NAME: &str = "stage_name";
+    pub const FURTHEST_STAGE: &str = "furthest_stage";
+    pub const COHORT: &str = "cohort";
+    pub const ENTRY_TS: &str = "entry_ts";
+
+    // quarantine
+    pub const FILE: &str = "file";
+    pub const LINE: &str = "line";
+    pub const COLUMN: &str = "column";
+    pub const REASON: &str = "reason";
+}
+
+/// The canonical columns, in table order, before the pipeline's declared attribute columns.
+pub const EVENT_COLUMNS: &[&str] = &[
+    col::EVENT_ID,
+    col::TS,
+    col::TS_PRECISION,
+    col::SOURCE,
+    col::TOOL,
+    col::CHANNEL,
+    col::ACTION,
+    col::EMAIL,
+    col::PHONE,
+    col::NAME,
+    col::EXTERNAL_ID,
+    col::CONTEXT,
+    col::OCCASION,
+    col::UTM_SOURCE,
+    col::UTM_MEDIUM,
+    col::UTM_CAMPAIGN,
+    col::ORGANIZER,
+    col::ORIGIN,
+];
+
+/// Defines a string-backed enum with `as_str`, `FromStr`, `Display` and `ALL`.
+macro_rules! str_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $s:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $s),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($s => Ok($name::$variant),)+
+                    _ => Err(format!(
+                        "unknown {} {:?}; expected one of: {}",
+                        stringify!($name).to_lowercase(),
+                        s,
+                        [$($s),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+str_enum!(
+    /// How precise an export's timestamp is. An event's `ts` is the start of this interval.
+    Precision {
+        Second => "second",
+        Minute => "minute",
+        Day => "day",
+    }
+);
+
+str_enum!(
+    /// The export format a source is read with (one parser per tool in `ingest/`).
+    Tool {
+        Whatsapp => "whatsapp",
+        Telegram => "telegram",
+        Signal => "signal",
+        Slack => "slack",
+        Discord => "discord",
+        Spoke => "spoke",
+        Mailchimp => "mailchimp",
+        ActionNetwork => "action_network",
+        Mobilize => "mobilize",
+        Van => "van",
+        Eventbrite => "eventbrite",
+        Zoom => "zoom",
+        Csv => "csv",
+    }
+);
+
+str_enum!(
+    /// The kind of space an event happened in.
+    Channel {
+        Messaging => "messaging",
+        Sms => "sms",
+        Email => "email",
+        Event => "event",
+        Form => "form",
+        Other => "other",
+    }
+);
+
+str_enum!(
+    /// What happened, from the point of view of the person the row is about.
+    Action {
+        GroupJoined => "group_joined",
+        GroupAdded => "group_added",
+        GroupLeft => "group_left",
+        MessageSent => "message_sent",
+        EmailSubscribed => "email_subscribed",
+        EmailUnsubscribed => "email_unsubscribed",
+        EmailOpened => "email_opened",
+        EmailClicked => "email_clicked",
+        TextSent => "text_sent",
+        TextReceived => "text_received",
+        OptedOut => "opted_out",
+        ContactAttempted => "contact_attempted",
+        Rsvp => "rsvp",
+        RsvpConfirmed => "rsvp_confirmed",
+        RsvpCancelled => "rsvp_cancelled",
+        Declined => "declined",
+        Attended => "attended",
+        NoShow => "no_show",
+        FormSubmitted => "form_submitted",
+    }
+);
+
+impl Action {
+    /// The channel an action belongs to when the source does not say.
+    pub fn default_channel(self) -> Channel {
+        use Action::*;
+        match self {
+            GroupJoined | GroupAdded | GroupLeft | MessageSent => Channel::Messaging,
+            EmailSubscribed | EmailUnsubscribed | EmailOpened | EmailClicked => Channel::Email,
+            TextSent | TextReceived | OptedOut => Channel::Sms,
+            ContactAttempted => Channel::Other,
+            Rsvp | RsvpConfirmed | RsvpCancelled | Declined | Attended | NoShow => Channel::Event,
+            FormSubmitted => Channel::Form,
+        }
+    }
+}
+
+/// One canonical event, as a parser produces it (identifiers raw, as seen in the export).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub event_id: u64,
+    /// Microseconds since the Unix epoch, UTC; the start of the precision interval.
+    pub ts: i64,
+    pub precision: Precision,
+    pub source: String,
+    pub tool: Tool,
+    pub channel: Channel,
+    pub action: Action,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub external_id: Option<String>,
+    pub context: Option<String>,
+    pub occasion: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    /// Values of the pipeline's declared attributes, in the order the pipeline declares them.
+    pub attrs: Vec<Option<String>>,
+    /// The person this row is about is an organizer declared by the source.
+    pub organizer: bool,
+    /// `path:line` of the record in its export.
+    pub origin: String,
+}
+
+/// One row that could not become an event, kept with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedRow {
+    pub source: String,
+    pub file: String,
+    /// 1-based line where the record starts.
+    pub line: u64,
+    /// The column (header name) at fault, if one is.
+    pub column: Option<String>,
+    /// A short, stable reason code such as `bad_timestamp`; never personal data.
+    pub reason: String,
+    /// Human detail without personal data (expected format, etc.).
+    pub detail: String,
+}
