@@ -1,0 +1,209 @@
+//! Tables: the stages' outputs as polars frames, written as Parquet.
+//!
+//! Takes: events, the identity resolution, timelines and funnel results. Gives: polars
+//! `DataFrame`s whose column names and types come from `schema`, and Parquet files other tools
+//! (DuckDB, Spark, pandas) can read. Promises: this is one of the few places that call polars,
+//! and every person-level table it builds carries keyed pseudonyms (see `privacy`) — never a raw
+//! phone, email or name.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::funnel::PersonFunnel;
+use crate::identity::Resolution;
+use crate::privacy::Pseudonymizer;
+use crate::schema::{col, Event, QuarantinedRow};
+use crate::timeline::Timeline;
+
+fn ts_column(name: &str, v: Vec<i64>) -> Column {
+    Int64Chunked::from_vec(name.into(), v)
+        .into_datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        .into_series()
+        .into_column()
+}
+
+fn strs<I: IntoIterator<Item = String>>(name: &str, v: I) -> Column {
+    Column::new(name.into(), v.into_iter().collect::<Vec<String>>())
+}
+
+fn opt_strs<I: IntoIterator<Item = Option<String>>>(name: &str, v: I) -> Column {
+    Column::new(name.into(), v.into_iter().collect::<Vec<Option<String>>>())
+}
+
+/// The canonical event columns for `idx` (in that order), identifiers pseudonymised, plus
+/// `person_id` and the declared attributes.
+fn event_columns(idx: &[u32], events: &[Event], attributes: &[String], res: &Resolution, pseudo: &Pseudonymizer) -> Vec<Column> {
+    let ev = |i: &u32| &events[*i as usize];
+    let tok = |kind: &str, v: Option<&str>| v.map(|v| pseudo.token(kind, v));
+    let mut cols = vec![
+        Column::new(col::EVENT_ID.into(), idx.iter().map(|i| ev(i).event_id).collect::<Vec<u64>>()),
+        ts_column(col::TS, idx.iter().map(|i| ev(i).ts).collect()),
+        strs(col::TS_PRECISION, idx.iter().map(|i| ev(i).precision.as_str().to_string())),
+        strs(col::SOURCE, idx.iter().map(|i| ev(i).source.clone())),
+        strs(col::TOOL, idx.iter().map(|i| ev(i).tool.as_str().to_string())),
+        strs(col::CHANNEL, idx.iter().map(|i| ev(i).channel.as_str().to_string())),
+        strs(col::ACTION, idx.iter().map(|i| ev(i).action.as_str().to_string())),
+        opt_strs(
+            col::EMAIL,
+            idx.iter()
+                .map(|i| tok("email", res.norm_email[*i as usize].as_deref().or(ev(i).email.as_deref()))),
+        ),
+        opt_strs(
+            col::PHONE,
+            idx.iter()
+                .map(|i| tok("phone", res.norm_phone[*i as usize].as_deref().or(ev(i).phone.as_deref()))),
+        ),
+        opt_strs(
+            col::NAME,
+            idx.iter().map(|i| {
+                ev(i)
+                    .name
+                    .as_deref()
+                    .map(|n| pseudo.token("name", &crate::identity::normalize::name(n)))
+            }),
+        ),
+        opt_strs(
+            col::EXTERNAL_ID,
+            idx.iter().map(|i| tok("external_id", ev(i).external_id.as_deref())),
+        ),
+        opt_strs(col::CONTEXT, idx.iter().map(|i| ev(i).context.clone())),
+        opt_strs(col::OCCASION, idx.iter().map(|i| ev(i).occasion.clone())),
+        opt_strs(col::UTM_SOURCE, idx.iter().map(|i| ev(i).utm_source.clone())),
+        opt_strs(col::UTM_MEDIUM, idx.iter().map(|i| ev(i).utm_medium.clone())),
+        opt_strs(col::UTM_CAMPAIGN, idx.iter().map(|i| ev(i).utm_campaign.clone())),
+        Column::new(col::ORGANIZER.into(), idx.iter().map(|i| ev(i).organizer).collect::<Vec<bool>>()),
+        strs(col::ORIGIN, idx.iter().map(|i| ev(i).origin.clone())),
+        strs(
+            col::PERSON_ID,
+            idx.iter().map(|i| res.persons[res.person_of[*i as usize] as usize].id.clone()),
+        ),
+    ];
+    for (a, name) in attributes.iter().enumerate() {
+        cols.push(opt_strs(name, idx.iter().map(|i| ev(i).attrs.get(a).cloned().flatten())));
+    }
+    cols
+}
+
+/// `events`: every event in ingest order.
+pub fn events_frame(events: &[Event], attributes: &[String], res: &Resolution, pseudo: &Pseudonymizer) -> PolarsResult<DataFrame> {
+    let idx: Vec<u32> = (0..events.len() as u32).collect();
+    DataFrame::new(idx.len(), event_columns(&idx, events, attributes, res, pseudo))
+}
+
+/// `timeline`: events grouped by person in time order, with `seq` (0-based) per person.
+pub fn timeline_frame(
+    events: &[Event],
+    attributes: &[String],
+    res: &Resolution,
+    tl: &Timeline,
+    pseudo: &Pseudonymizer,
+) -> PolarsResult<DataFrame> {
+    let mut cols = event_columns(&tl.order, events, attributes, res, pseudo);
+    let mut seq = Vec::with_capacity(tl.order.len());
+    for p in 0..tl.persons() {
+        seq.extend(0..tl.person(p).len() as u32);
+    }
+    cols.insert(0, Column::new(col::SEQ.into(), seq));
+    DataFrame::new(tl.order.len(), cols)
+}
+
+pub fn persons_frame(res: &Resolution) -> PolarsResult<DataFrame> {
+    let p = &res.persons;
+    DataFrame::new(
+        p.len(),
+        vec![
+            strs(col::PERSON_ID, p.iter().map(|x| x.id.clone())),
+            Column::new(col::IS_ORGANIZER.into(), p.iter().map(|x| x.organizer).collect::<Vec<bool>>()),
+            ts_column(col::FIRST_SEEN, p.iter().map(|x| x.first_seen).collect()),
+            Column::new(col::EVENTS.into(), p.iter().map(|x| x.events).collect::<Vec<u64>>()),
+            Column::new(col::IDENTIFIERS.into(), p.iter().map(|x| x.keys).collect::<Vec<u32>>()),
+        ],
+    )
+}
+
+pub fn links_frame(res: &Resolution) -> PolarsResult<DataFrame> {
+    let l = &res.links;
+    DataFrame::new(
+        l.len(),
+        vec![
+            strs(col::PERSON_ID, l.iter().map(|x| res.persons[x.person as usize].id.clone())),
+            strs(col::KEY_KIND, l.iter().map(|x| x.kind.to_string())),
+            strs(col::KEY, l.iter().map(|x| x.key.clone())),
+            strs(col::RULE, l.iter().map(|x| x.rule.to_string())),
+            Column::new(col::EVENTS.into(), l.iter().map(|x| x.records).collect::<Vec<u64>>()),
+        ],
+    )
+}
+
+/// `funnel_people`: one row per person and stage filled.
+pub fn funnel_people_frame(
+    funnel: &str,
+    stage_names: &[String],
+    people: &[PersonFunnel],
+    events: &[Event],
+    res: &Resolution,
+) -> PolarsResult<DataFrame> {
+    let rows: Vec<(&PersonFunnel, usize)> = people.iter().flat_map(|p| (0..p.fills.len()).map(move |k| (p, k))).collect();
+    DataFrame::new(
+        rows.len(),
+        vec![
+            strs(col::FUNNEL, rows.iter().map(|_| funnel.to_string())),
+            strs(col::PERSON_ID, rows.iter().map(|(p, _)| res.persons[p.person as usize].id.clone())),
+            Column::new(col::STAGE.into(), rows.iter().map(|(_, k)| *k as u32 + 1).collect::<Vec<u32>>()),
+            strs(col::STAGE_NAME, rows.iter().map(|(_, k)| stage_names[*k].clone())),
+            Column::new(
+                col::FURTHEST_STAGE.into(),
+                rows.iter().map(|(p, _)| p.fills.len() as u32).collect::<Vec<u32>>(),
+            ),
+            Column::new(
+                col::EVENT_ID.into(),
+                rows.iter()
+                    .map(|(p, k)| events[p.fills[*k] as usize].event_id)
+                    .collect::<Vec<u64>>(),
+            ),
+            ts_column(col::TS, rows.iter().map(|(p, k)| events[p.fills[*k] as usize].ts).collect()),
+            ts_column(col::ENTRY_TS, rows.iter().map(|(p, _)| events[p.fills[0] as usize].ts).collect()),
+        ],
+    )
+}
+
+pub fn quarantine_frame(q: &[QuarantinedRow]) -> PolarsResult<DataFrame> {
+    DataFrame::new(
+        q.len(),
+        vec![
+            strs(col::SOURCE, q.iter().map(|r| r.source.clone())),
+            strs(col::FILE, q.iter().map(|r| r.file.clone())),
+            Column::new(col::LINE.into(), q.iter().map(|r| r.line).collect::<Vec<u64>>()),
+            opt_strs(col::COLUMN, q.iter().map(|r| r.column.clone())),
+            strs(col::REASON, q.iter().map(|r| r.reason.clone())),
+            strs("detail", q.iter().map(|r| r.detail.clone())),
+        ],
+    )
+}
+
+/// Writes `df` to `path` as Parquet (zstd), creating it owner-only.
+pub fn write_parquet(df: &mut DataFrame, path: &Path) -> anyhow::Result<()> {
+    let file = std::fs::File::create(path)?;
+    crate::privacy::owner_only(path)?;
+    ParquetWriter::new(file).finish(df)?;
+    Ok(())
+}
+
+/// Reads a Parquet file back (for tests and tools).
+pub fn read_parquet(path: &Path) -> anyhow::Result<DataFrame> {
+    let file = std::fs::File::open(path)?;
+    Ok(ParquetReader::new(file).finish()?)
+}
+
+/// Every string cell of a Parquet table (for audits: which values a table exposes).
+pub fn string_cells(path: &Path) -> anyhow::Result<Vec<String>> {
+    let df = read_parquet(path)?;
+    let mut out = Vec::new();
+    for c in df.columns() {
+        if let Ok(s) = c.str() {
+            out.extend(s.iter().flatten().map(str::to_string));
+        }
+    }
+    Ok(out)
+}
