@@ -1,0 +1,286 @@
+//! The report page: one self-contained `index.html` (inline CSS and SVG, no JavaScript).
+//!
+//! Takes: the [`ReportModel`] and the charts' SVG. Gives: HTML text. Promises: every string
+//! that came from an export or the pipeline file is escaped; the page needs no network and no
+//! script, reads on a phone and prints on A4/Letter.
+
+use std::fmt::Write;
+
+use super::model::{pct, show, thousands, Cell, ReportModel};
+
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+const CSS: &str = r#"
+:root { --ink:#1d2430; --muted:#5b6472; --line:#d9dde3; --blue:#0072B2; --orange:#E69F00; --green:#009E73; --bg:#f6f7f9; }
+* { box-sizing: border-box; }
+body { font-family: "DejaVu Sans", "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: var(--ink); margin: 0; background: #fff; line-height: 1.45; }
+main { max-width: 980px; margin: 0 auto; padding: 24px 16px 48px; }
+h1 { font-size: 1.6rem; margin: 0 0 4px; }
+h2 { font-size: 1.25rem; margin: 32px 0 8px; border-bottom: 2px solid var(--line); padding-bottom: 4px; }
+h3 { font-size: 1.05rem; margin: 20px 0 6px; }
+.sub { color: var(--muted); margin: 0 0 16px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 10px; }
+.card { background: var(--bg); border-radius: 8px; padding: 10px 12px; }
+.card .label { font-size: .85rem; color: var(--muted); }
+.card .value { font-size: 1.7rem; font-weight: bold; }
+.card .change { font-size: .85rem; }
+.up { color: var(--green); } .down { color: #b3541e; } .flat { color: var(--muted); }
+table { border-collapse: collapse; width: 100%; font-size: .9rem; margin: 8px 0; }
+th, td { text-align: right; padding: 4px 8px; border-bottom: 1px solid var(--line); }
+th:first-child, td:first-child { text-align: left; }
+th { background: var(--bg); }
+tr.maturing td { color: var(--muted); font-style: italic; }
+.chart svg { width: 100%; height: auto; max-width: 900px; }
+.note { font-size: .85rem; color: var(--muted); }
+dl dt { font-weight: bold; margin-top: 8px; } dl dd { margin: 2px 0 0 0; }
+@media print { main { max-width: none; padding: 0; } h2 { break-after: avoid; } .chart, table { break-inside: avoid; } }
+"#;
+
+pub struct ChartSvgs {
+    /// Per funnel: (funnel chart, cohort chart).
+    pub funnels: Vec<(String, String)>,
+}
+
+fn change(now: Cell, before: Option<f64>, what: &str) -> String {
+    match (now, before) {
+        (Some(n), Some(b)) if b > 0.0 => {
+            let d = (n as f64 - b) / b;
+            let (cls, arrow) = if d > 0.005 {
+                ("up", "▲")
+            } else if d < -0.005 {
+                ("down", "▼")
+            } else {
+                ("flat", "■")
+            };
+            format!("<span class=\"{cls}\">{arrow} {:+.0}%</span> vs {what}", d * 100.0)
+        }
+        _ => format!("<span class=\"flat\">–</span> vs {what} (too few to compare)"),
+    }
+}
+
+pub fn render(m: &ReportModel, charts: &ChartSvgs) -> String {
+    let mut h = String::new();
+    let min = m.min_cell;
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{} — {}</title>\n<style>{}</style>\n</head>\n<body>\n<main>\n",
+        esc(&m.pipeline),
+        esc(&m.period),
+        CSS
+    );
+    let _ = write!(
+        h,
+        "<header id=\"headline\">\n<h1>{}: week {}</h1>\n<p class=\"sub\">{} to {} ({}). Data through {}. Counts below {} are not shown, to protect the people in them.</p>\n",
+        esc(&m.pipeline),
+        esc(&m.period),
+        esc(&m.period_start),
+        esc(&m.period_end),
+        esc(&m.timezone),
+        esc(&m.data_through),
+        min
+    );
+    for f in &m.funnels {
+        let _ = write!(h, "<h3>{} — this week</h3>\n<div class=\"cards\">\n", esc(&f.name));
+        for s in &f.stages {
+            let _ = writeln!(
+                h,
+                "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div><div class=\"change\">{}<br>{}</div></div>",
+                esc(&s.name),
+                show(s.this_period, min),
+                change(s.this_period, s.previous_period.map(|v| v as f64), "last week"),
+                change(s.this_period, s.four_week_average, "4-week average"),
+            );
+        }
+        h.push_str("</div>\n");
+    }
+    h.push_str("</header>\n");
+
+    for (fi, f) in m.funnels.iter().enumerate() {
+        let (funnel_svg, cohort_svg) = charts.funnels.get(fi).cloned().unwrap_or_default();
+        let headline = funnel_finding(f);
+        let _ = write!(
+            h,
+            "<section id=\"funnel-{fi}\" class=\"funnel\">\n<h2>{}</h2>\n<p class=\"sub\">{}</p>\n<div class=\"chart\">{}</div>\n",
+            esc(&headline),
+            esc(&format!(
+                "Funnel \"{}\": everyone who entered up to the end of this week; a step counts if it happened within {} of entry.",
+                f.name, f.window
+            )),
+            funnel_svg
+        );
+        h.push_str("<table>\n<thead><tr><th>Stage</th><th>People</th><th>Of previous stage</th><th>Of everyone who entered</th></tr></thead>\n<tbody>\n");
+        for s in &f.stages {
+            let r = |x: &Option<crate::funnel::stats::Rate>| match x {
+                Some(r) => format!("{} <span class=\"note\">({}–{})</span>", pct(r.value), pct(r.low), pct(r.high)),
+                None => "–".to_string(),
+            };
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&s.name),
+                show(s.count, min),
+                r(&s.rate_from_previous),
+                r(&s.rate_from_entry)
+            );
+        }
+        h.push_str("</tbody>\n</table>\n<p class=\"note\">In brackets: the range the true rate very likely lies in (95% Wilson interval). Wide ranges mean few people: do not read much into them.</p>\n");
+
+        let last = f.stages.get(super::cohort_target(f)).map(|s| s.name.as_str()).unwrap_or("");
+        let _ = write!(
+            h,
+            "<h3 id=\"cohorts-{fi}\">By week of entry: who reached \"{}\"</h3>\n<div class=\"chart\">{}</div>\n",
+            esc(last),
+            cohort_svg
+        );
+        h.push_str("<table>\n<thead><tr><th>Week entered</th>");
+        for s in &f.stages {
+            let _ = write!(h, "<th>{}</th>", esc(&s.name));
+        }
+        h.push_str("</tr></thead>\n<tbody>\n");
+        for c in &f.cohorts {
+            let _ = write!(
+                h,
+                "<tr{}><td>{} <span class=\"note\">{}{}</span></td>",
+                if c.maturing { " class=\"maturing\"" } else { "" },
+                esc(&c.period),
+                esc(&c.start),
+                if c.maturing { " · still maturing" } else { "" }
+            );
+            if c.counts.first() == Some(&Some(0)) {
+                let _ = writeln!(h, "<td colspan=\"{}\">nobody entered</td></tr>", c.counts.len());
+                continue;
+            }
+            for (k, v) in c.counts.iter().enumerate() {
+                let rate = if k == 0 {
+                    String::new()
+                } else {
+                    c.rates[k]
+                        .map(|r| format!(" <span class=\"note\">{}</span>", pct(r)))
+                        .unwrap_or_default()
+                };
+                let _ = write!(h, "<td>{}{}</td>", show(*v, min), rate);
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</tbody>\n</table>\n<p class=\"note\">A cohort is <em>still maturing</em> while its people are within the funnel's window: its later stages can still grow, so do not compare it with older weeks yet.</p>\n</section>\n");
+    }
+
+    // Data quality
+    let q = &m.quality;
+    let _ = write!(
+        h,
+        "<section id=\"quality\">\n<h2>Data quality: {} rows read, {} set aside</h2>\n<p class=\"sub\">Rows set aside (quarantined) are listed by file and line in <code>work/{}/quarantine.parquet</code> for the data lead to fix.</p>\n",
+        thousands(q.rows_read),
+        thousands(q.quarantined),
+        esc(&m.pipeline)
+    );
+    h.push_str("<table>\n<thead><tr><th>Source / file</th><th>Rows</th><th>Events</th><th>Set aside</th><th>Skipped</th><th>Read as</th></tr></thead>\n<tbody>\n");
+    for f in &q.files {
+        let notes = f.notes.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("; ");
+        let _ = writeln!(
+            h,
+            "<tr><td>{}<br><span class=\"note\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"note\">{}</td></tr>",
+            esc(&f.source),
+            esc(&f.file),
+            thousands(f.rows),
+            thousands(f.events),
+            thousands(f.quarantined),
+            thousands(f.skipped),
+            esc(&notes)
+        );
+    }
+    h.push_str("</tbody>\n</table>\n");
+    if !q.quarantined_by_reason.is_empty() {
+        h.push_str("<h3>Why rows were set aside</h3>\n<table>\n<thead><tr><th>Reason</th><th>Rows</th></tr></thead>\n<tbody>\n");
+        for (r, n) in &q.quarantined_by_reason {
+            let _ = writeln!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(&reason_words(r)), thousands(*n));
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    let id = &q.identity;
+    let _ = write!(
+        h,
+        "<h3 id=\"identity\">Who is who</h3>\n<p>{} records became {} people ({} organizers, left out of every count). {} people were recognised across more than one identifier (the same email, phone or display name in different records).</p>\n",
+        thousands(id.records),
+        thousands(id.persons),
+        thousands(id.organizers),
+        thousands(id.persons_linked_across_identifiers)
+    );
+    if !id.identifiers_rejected.is_empty() {
+        let list = id
+            .identifiers_rejected
+            .iter()
+            .map(|(k, v)| format!("{} {}", thousands(*v), reason_words(k)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(h, "<p class=\"note\">Identifiers not used because they are not valid: {}. The records were kept; they just could not be linked through that identifier.</p>", esc(&list));
+    }
+    h.push_str("</section>\n");
+
+    h.push_str(METHOD);
+    h.push_str("</main>\n</body>\n</html>\n");
+    h
+}
+
+/// The finding a funnel's chart title states.
+pub fn funnel_finding(f: &super::model::FunnelView) -> String {
+    // The biggest drop between consecutive published stages.
+    let mut worst: Option<(usize, f64)> = None;
+    for (k, s) in f.stages.iter().enumerate().skip(1) {
+        if let Some(r) = s.rate_from_previous {
+            if worst.is_none_or(|(_, w)| r.value < w) {
+                worst = Some((k, r.value));
+            }
+        }
+    }
+    match worst {
+        Some((k, r)) => format!(
+            "{}: the biggest loss is between \"{}\" and \"{}\" ({} go on)",
+            f.name,
+            f.stages[k - 1].name,
+            f.stages[k].name,
+            pct(r)
+        ),
+        None => format!("{}: too few people yet to show conversion", f.name),
+    }
+}
+
+pub fn reason_words(code: &str) -> String {
+    match code {
+        "bad_timestamp" => "date or time not in the expected format".into(),
+        "missing_timestamp" => "no date or time".into(),
+        "unmapped_action" => "status not in the pipeline's action map".into(),
+        "no_identifier" => "no email, phone, name or id".into(),
+        "unreadable_row" => "row the CSV reader could not read".into(),
+        "invalid_phone" => "invalid phone numbers".into(),
+        "invalid_email" => "invalid emails".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+const METHOD: &str = r#"<section id="method">
+<h2>How to read this</h2>
+<dl>
+<dt>People, not messages</dt><dd>Every count is of people. turnout joins the exports of every tool into one timeline per person, linking records that share an email, a phone number or a tool id (and, within one group chat, a display name). Organizers are left out of every count.</dd>
+<dt>Entering the funnel</dt><dd>A person enters on the first day they reach the first stage, over all the data we have, and belongs to the week of that day (their cohort). Entering again later does not count twice.</dd>
+<dt>Moving up</dt><dd>Each later stage counts when it happens after the previous one and within the funnel's window from entry. One action never counts for two stages; "came back" needs a different meeting than the first one. A sign-in sheet with only a date counts as happening that day.</dd>
+<dt>Of previous stage / of everyone who entered</dt><dd>Conversion from the stage just above, and from the top of the funnel. The range in brackets is where the true rate very likely lies; with few people it is wide.</dd>
+<dt>Still maturing</dt><dd>People who entered recently may still move up within their window. Their week is marked and should not be compared with older weeks yet.</dd>
+<dt>This week</dt><dd>How many people reached each stage during the report week, compared with the week before and with the average of the four weeks before.</dd>
+<dt>Hidden small numbers</dt><dd>Any count below the pipeline's minimum is shown as "&lt;N" and some other cells may be hidden with it so it cannot be worked out from totals. The people in this report can lose their jobs if identified.</dd>
+</dl>
+</section>
+"#;

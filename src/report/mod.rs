@@ -1,0 +1,379 @@
+//! Report: what a strategist reads, published whole or not at all.
+//!
+//! Takes: a [`model::ReportModel`] (already privacy-suppressed) and run facts. Gives:
+//! `reports/<pipeline>/<period>/` with `index.html`, `charts/*.svg|png`, `summary.md`,
+//! `tables/*.csv`, `metrics.json` and `run.json`, and a `latest` link. Promises: the folder is
+//! written aside and renamed into place, so a failed run leaves the previous report intact;
+//! CSV cells are neutralised against formula injection; HTML is escaped; output is
+//! deterministic for the same inputs (apart from timings in `run.json`).
+
+pub mod charts;
+pub mod html;
+pub mod model;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use model::{pct, show, ReportModel};
+
+/// A file the report will contain, by relative path.
+struct Output {
+    path: String,
+    bytes: Vec<u8>,
+}
+
+/// Renders every file of the report in memory.
+fn render(m: &ReportModel) -> anyhow::Result<Vec<Output>> {
+    let mut out = Vec::new();
+    let mut svgs = Vec::new();
+    for (i, f) in m.funnels.iter().enumerate() {
+        let slug = slug(&f.name, i);
+        let bars: Vec<charts::FunnelBar> = f
+            .stages
+            .iter()
+            .map(|s| charts::FunnelBar {
+                label: s.name.clone(),
+                count: s.count,
+                shown: show(s.count, m.min_cell),
+                step_rate: s.rate_from_previous.map(|r| r.value),
+            })
+            .collect();
+        let fc = charts::funnel_chart(&format!("People at each stage of \u{201c}{}\u{201d}", f.name), &bars)?;
+        let last = cohort_target(f);
+        let target = f.stages.get(last).map(|s| s.name.clone()).unwrap_or_default();
+        let points: Vec<charts::CohortPoint> = f
+            .cohorts
+            .iter()
+            .map(|c| charts::CohortPoint {
+                label: c.period.rsplit('-').next().unwrap_or(&c.period).to_string(),
+                rate: c.rates.get(last).copied().flatten(),
+                maturing: c.maturing,
+            })
+            .collect();
+        let cc = charts::cohort_chart(
+            &format!("{}: newcomers who reached \u{201c}{}\u{201d}, by week", f.name, target),
+            &target,
+            &points,
+        )?;
+        out.push(Output {
+            path: format!("charts/funnel-{slug}.svg"),
+            bytes: fc.svg.clone().into_bytes(),
+        });
+        out.push(Output {
+            path: format!("charts/funnel-{slug}.png"),
+            bytes: fc.png,
+        });
+        out.push(Output {
+            path: format!("charts/cohorts-{slug}.svg"),
+            bytes: cc.svg.clone().into_bytes(),
+        });
+        out.push(Output {
+            path: format!("charts/cohorts-{slug}.png"),
+            bytes: cc.png,
+        });
+        svgs.push((strip_xml_decl(&fc.svg), strip_xml_decl(&cc.svg)));
+        out.push(Output {
+            path: format!("tables/funnel-{slug}.csv"),
+            bytes: funnel_csv(m, f),
+        });
+        out.push(Output {
+            path: format!("tables/cohorts-{slug}.csv"),
+            bytes: cohorts_csv(m, f),
+        });
+    }
+    out.push(Output {
+        path: "tables/quality.csv".into(),
+        bytes: quality_csv(m),
+    });
+    out.push(Output {
+        path: "index.html".into(),
+        bytes: html::render(m, &html::ChartSvgs { funnels: svgs }).into_bytes(),
+    });
+    out.push(Output {
+        path: "summary.md".into(),
+        bytes: summary(m).into_bytes(),
+    });
+    let mut json = serde_json::to_string_pretty(m)?;
+    json.push('\n');
+    out.push(Output {
+        path: "metrics.json".into(),
+        bytes: json.into_bytes(),
+    });
+    Ok(out)
+}
+
+/// The stage the cohort chart follows: the deepest stage whose weekly rate can be published for
+/// at least half of the weeks that had newcomers (small weekly numbers are suppressed), else the
+/// second stage.
+pub fn cohort_target(f: &model::FunnelView) -> usize {
+    let weeks = f
+        .cohorts
+        .iter()
+        .filter(|c| c.counts.first().copied().flatten().is_some_and(|n| n > 0))
+        .count();
+    (1..f.stages.len())
+        .rev()
+        .find(|&k| weeks > 0 && f.cohorts.iter().filter(|c| c.rates.get(k).copied().flatten().is_some()).count() * 2 >= weeks)
+        .unwrap_or(1.min(f.stages.len().saturating_sub(1)))
+}
+
+fn strip_xml_decl(svg: &str) -> String {
+    match svg.find("<svg") {
+        Some(i) => svg[i..].to_string(),
+        None => svg.to_string(),
+    }
+}
+
+pub fn slug(name: &str, i: usize) -> String {
+    let s: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let s = s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+    if s.is_empty() {
+        format!("funnel-{}", i + 1)
+    } else {
+        s
+    }
+}
+
+/// The paste-able summary: a few lines for email, Slack or WhatsApp.
+pub fn summary(m: &ReportModel) -> String {
+    let mut s = format!(
+        "**{} — week {} ({} to {})**\n\n",
+        m.pipeline, m.period, m.period_start, m.period_end
+    );
+    for f in &m.funnels {
+        s.push_str(&format!("{}:\n", f.name));
+        for st in &f.stages {
+            let change = match (st.this_period, st.previous_period) {
+                (Some(a), Some(b)) => format!(" ({:+} vs last week)", a as i64 - b as i64),
+                _ => String::new(),
+            };
+            s.push_str(&format!(
+                "- {}: {} this week{}; {} in all",
+                st.name,
+                show(st.this_period, m.min_cell),
+                change,
+                show(st.count, m.min_cell)
+            ));
+            if let Some(r) = st.rate_from_previous {
+                s.push_str(&format!(", {} of the stage before", pct(r.value)));
+            }
+            s.push('\n');
+        }
+        s.push_str(&format!("- {}\n\n", html::funnel_finding(f)));
+    }
+    s.push_str(&format!(
+        "Data through {}. {} rows read, {} set aside for the data lead. Counts below {} hidden.\n",
+        m.data_through,
+        model::thousands(m.quality.rows_read),
+        model::thousands(m.quality.quarantined),
+        m.min_cell
+    ));
+    s
+}
+
+/// A CSV cell that spreadsheets will not run as a formula.
+pub fn csv_safe(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_bytes(header: &[&str], rows: Vec<Vec<String>>) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let _ = w.write_record(header);
+    for r in rows {
+        let _ = w.write_record(r.iter().map(|c| csv_safe(c)));
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+fn cell_text(c: model::Cell, min: u64) -> String {
+    match c {
+        Some(v) => v.to_string(),
+        None => format!("<{min}"),
+    }
+}
+
+fn rate_cols(r: Option<crate::funnel::stats::Rate>) -> Vec<String> {
+    match r {
+        Some(r) => vec![format!("{:.4}", r.value), format!("{:.4}", r.low), format!("{:.4}", r.high)],
+        None => vec![String::new(); 3],
+    }
+}
+
+fn funnel_csv(m: &ReportModel, f: &model::FunnelView) -> Vec<u8> {
+    let rows = f
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let mut r = vec![(k + 1).to_string(), s.name.clone(), cell_text(s.count, m.min_cell)];
+            r.extend(rate_cols(s.rate_from_previous));
+            r.extend(rate_cols(s.rate_from_entry));
+            r.push(cell_text(s.this_period, m.min_cell));
+            r.push(cell_text(s.previous_period, m.min_cell));
+            r.push(s.four_week_average.map(|a| format!("{a:.2}")).unwrap_or_default());
+            r
+        })
+        .collect();
+    csv_bytes(
+        &[
+            "stage",
+            "name",
+            "people",
+            "rate_from_previous",
+            "rate_from_previous_low",
+            "rate_from_previous_high",
+            "rate_from_entry",
+            "rate_from_entry_low",
+            "rate_from_entry_high",
+            "this_week",
+            "last_week",
+            "four_week_average",
+        ],
+        rows,
+    )
+}
+
+fn cohorts_csv(m: &ReportModel, f: &model::FunnelView) -> Vec<u8> {
+    let mut header: Vec<String> = vec!["week".into(), "start".into(), "maturing".into()];
+    header.extend(f.stages.iter().map(|s| s.name.clone()));
+    let rows = f
+        .cohorts
+        .iter()
+        .map(|c| {
+            let mut r = vec![c.period.clone(), c.start.clone(), c.maturing.to_string()];
+            r.extend(c.counts.iter().map(|v| cell_text(*v, m.min_cell)));
+            r
+        })
+        .collect();
+    let h: Vec<&str> = header.iter().map(String::as_str).collect();
+    csv_bytes(&h, rows)
+}
+
+fn quality_csv(m: &ReportModel) -> Vec<u8> {
+    let rows = m
+        .quality
+        .files
+        .iter()
+        .map(|f| {
+            vec![
+                f.source.clone(),
+                f.file.clone(),
+                f.rows.to_string(),
+                f.events.to_string(),
+                f.quarantined.to_string(),
+                f.skipped.to_string(),
+                f.notes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "),
+                f.sha256.clone(),
+            ]
+        })
+        .collect();
+    csv_bytes(
+        &["source", "file", "rows", "events", "quarantined", "skipped", "read_as", "sha256"],
+        rows,
+    )
+}
+
+/// Writes the report into `reports_dir/<period>/` atomically and points `latest` at it.
+/// `run_json` is written last into the same folder. Returns the published folder.
+pub fn publish(reports_dir: &Path, m: &ReportModel, run_json: &serde_json::Value) -> anyhow::Result<PathBuf> {
+    let files = render(m)?;
+    std::fs::create_dir_all(reports_dir).with_context(|| format!("cannot create {}", reports_dir.display()))?;
+    let final_dir = reports_dir.join(&m.period);
+    let staging = reports_dir.join(format!(".staging-{}-{}", m.period, std::process::id()));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    let result = (|| -> anyhow::Result<()> {
+        for f in &files {
+            write_synced(&staging.join(&f.path), &f.bytes)?;
+        }
+        let mut rj = serde_json::to_string_pretty(run_json)?;
+        rj.push('\n');
+        write_synced(&staging.join("run.json"), rj.as_bytes())?;
+        sync_dir(&staging)?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e.context("writing the report failed; the previous report is untouched"));
+    }
+    // Swap into place: the old folder is moved aside first, then removed.
+    let old = reports_dir.join(format!(".old-{}-{}", m.period, std::process::id()));
+    let had_old = final_dir.exists();
+    if had_old {
+        std::fs::rename(&final_dir, &old)?;
+    }
+    if let Err(e) = std::fs::rename(&staging, &final_dir) {
+        if had_old {
+            let _ = std::fs::rename(&old, &final_dir);
+        }
+        return Err(anyhow::Error::from(e).context("publishing the report failed; the previous report is untouched"));
+    }
+    if had_old {
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    point_latest(reports_dir, &m.period)?;
+    sync_dir(reports_dir)?;
+    Ok(final_dir)
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut f = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// `latest` → `<period>`, replaced atomically (a new link renamed over the old).
+fn point_latest(reports_dir: &Path, period: &str) -> anyhow::Result<()> {
+    let tmp = reports_dir.join(format!(".latest-{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(period, &tmp)?;
+    #[cfg(not(unix))]
+    std::fs::write(&tmp, period)?;
+    std::fs::rename(&tmp, reports_dir.join("latest"))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_safe("+1 312"), "'+1 312");
+        assert_eq!(csv_safe("-2"), "'-2");
+        assert_eq!(csv_safe("@SUM"), "'@SUM");
+        assert_eq!(csv_safe("Rosa"), "Rosa");
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Group to meeting", 0), "group-to-meeting");
+        assert_eq!(slug("¡¿", 2), "funnel-3");
+    }
+}
