@@ -80,6 +80,28 @@ pub const EVENT_COLUMNS: &[&str] = &[
     col::ORIGIN,
 ];
 
+/// The polars schema of the `events` and `timeline` tables (timeline adds `seq` first):
+/// the canonical columns, `person_id`, then the pipeline's declared attributes (nullable strings).
+/// Identifier columns hold keyed pseudonyms in every table turnout writes.
+pub fn events_schema(attributes: &[String]) -> polars::prelude::Schema {
+    use polars::prelude::{DataType, Field, TimeUnit, TimeZone};
+    let mut fields = Vec::new();
+    for &c in EVENT_COLUMNS {
+        let dtype = match c {
+            col::EVENT_ID => DataType::UInt64,
+            col::TS => DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)),
+            col::ORGANIZER => DataType::Boolean,
+            _ => DataType::String,
+        };
+        fields.push(Field::new(c.into(), dtype));
+    }
+    fields.push(Field::new(col::PERSON_ID.into(), DataType::String));
+    for a in attributes {
+        fields.push(Field::new(a.as_str().into(), DataType::String));
+    }
+    polars::prelude::Schema::from_iter(fields)
+}
+
 /// Defines a string-backed enum with `as_str`, `FromStr`, `Display` and `ALL`.
 macro_rules! str_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $s:literal),+ $(,)? }) => {
@@ -238,4 +260,38 @@ pub struct QuarantinedRow {
     pub reason: String,
     /// Human detail without personal data (expected format, etc.).
     pub detail: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_through_their_names() {
+        for a in Action::ALL {
+            assert_eq!(a.as_str().parse::<Action>().unwrap(), *a);
+        }
+        for t in Tool::ALL {
+            assert_eq!(t.as_str().parse::<Tool>().unwrap(), *t);
+        }
+        for c in Channel::ALL {
+            assert_eq!(c.as_str().parse::<Channel>().unwrap(), *c);
+        }
+        let err = "attend".parse::<Action>().unwrap_err();
+        assert!(err.contains("attended"), "the error lists the valid names: {err}");
+    }
+
+    #[test]
+    fn precision_orders_finest_first() {
+        assert!(Precision::Second < Precision::Minute && Precision::Minute < Precision::Day);
+    }
+
+    #[test]
+    fn events_schema_has_every_canonical_column_then_attributes() {
+        let s = events_schema(&["worksite".to_string()]);
+        let names: Vec<String> = s.iter_names().map(|n| n.to_string()).collect();
+        assert_eq!(names.len(), EVENT_COLUMNS.len() + 2);
+        assert_eq!(names[0], col::EVENT_ID);
+        assert_eq!(names.last().unwrap(), "worksite");
+    }
 }

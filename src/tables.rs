@@ -85,10 +85,12 @@ fn event_columns(idx: &[u32], events: &[Event], attributes: &[String], res: &Res
     cols
 }
 
-/// `events`: every event in ingest order.
+/// `events`: every event in ingest order, with the schema of [`crate::schema::events_schema`].
 pub fn events_frame(events: &[Event], attributes: &[String], res: &Resolution, pseudo: &Pseudonymizer) -> PolarsResult<DataFrame> {
     let idx: Vec<u32> = (0..events.len() as u32).collect();
-    DataFrame::new(idx.len(), event_columns(&idx, events, attributes, res, pseudo))
+    let df = DataFrame::new(idx.len(), event_columns(&idx, events, attributes, res, pseudo))?;
+    debug_assert_eq!(df.schema().as_ref(), &crate::schema::events_schema(attributes));
+    Ok(df)
 }
 
 /// `timeline`: events grouped by person in time order, with `seq` (0-based) per person.
@@ -206,4 +208,61 @@ pub fn string_cells(path: &Path) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{Person, Resolution};
+    use crate::schema::{Action, Channel, Precision, Tool};
+
+    #[test]
+    fn events_frame_matches_the_schema_and_hides_identifiers() {
+        let e = Event {
+            event_id: 42,
+            ts: 1_780_000_000_000_000,
+            precision: Precision::Day,
+            source: "sheets".into(),
+            tool: Tool::Csv,
+            channel: Channel::Event,
+            action: Action::Attended,
+            email: Some("Rosa@X.org".into()),
+            phone: Some("(312) 456-0142".into()),
+            name: Some("Rosa Martinez".into()),
+            external_id: Some("A-17".into()),
+            context: Some("Store 12 workers meeting".into()),
+            occasion: None,
+            utm_source: None,
+            utm_medium: None,
+            utm_campaign: None,
+            attrs: vec![Some("Store 12".into())],
+            organizer: false,
+            origin: "data/x.csv:2".into(),
+        };
+        let res = Resolution {
+            person_of: vec![0],
+            persons: vec![Person {
+                id: "P1".into(),
+                organizer: false,
+                first_seen: 0,
+                events: 1,
+                keys: 2,
+            }],
+            norm_email: vec![Some("rosa@x.org".into())],
+            norm_phone: vec![Some("+13124560142".into())],
+            ..Default::default()
+        };
+        let attrs = vec!["worksite".to_string()];
+        let df = events_frame(&[e], &attrs, &res, &Pseudonymizer::new(b"k0123456789abcdef")).unwrap();
+        assert_eq!(df.schema().as_ref(), &crate::schema::events_schema(&attrs));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.parquet");
+        write_parquet(&mut df.clone(), &path).unwrap();
+        let cells = string_cells(&path).unwrap().join("|");
+        for raw in ["Rosa", "rosa", "312", "A-17"] {
+            assert!(!cells.contains(raw), "{raw} leaked into {cells}");
+        }
+        assert!(cells.contains("Store 12 workers meeting") && cells.contains("data/x.csv:2"));
+        assert_eq!(read_parquet(&path).unwrap().height(), 1);
+    }
 }

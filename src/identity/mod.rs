@@ -311,3 +311,124 @@ const RULES: [&str; 5] = [
     "same display name in one chat",
     "single record",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Action, Precision, Tool};
+
+    fn plan() -> Plan {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("g.csv"), "t,n\n").unwrap();
+        let toml = format!(
+            "[pipeline]\nname = \"t\"\ntimezone = \"UTC\"\nroot = \"{}\"\n[[source]]\nname = \"groups\"\ntool = \"csv\"\npath = \"g.csv\"\ncolumns = {{ ts = \"t\", name = \"n\" }}\naction = \"message_sent\"\nname_is_handle = true\n[[source]]\nname = \"sheets\"\ntool = \"csv\"\npath = \"g.csv\"\ncolumns = {{ ts = \"t\", name = \"n\" }}\naction = \"attended\"\n[[funnel]]\nname = \"f\"\nwindow = \"1d\"\nstages = [{{ name = \"a\", when = {{ action = \"attended\" }} }}]\n",
+            dir.path().display()
+        );
+        let p = dir.path().join("p.toml");
+        std::fs::write(&p, toml).unwrap();
+        crate::config::load(&p).unwrap()
+    }
+
+    fn ev(id: u64, source: &str, email: Option<&str>, phone: Option<&str>, name: Option<&str>) -> Event {
+        Event {
+            event_id: id,
+            ts: id as i64,
+            precision: Precision::Second,
+            source: source.into(),
+            tool: Tool::Csv,
+            channel: Action::MessageSent.default_channel(),
+            action: Action::MessageSent,
+            email: email.map(Into::into),
+            phone: phone.map(Into::into),
+            name: name.map(Into::into),
+            external_id: None,
+            context: Some("Store 12".into()),
+            occasion: None,
+            utm_source: None,
+            utm_medium: None,
+            utm_campaign: None,
+            attrs: vec![],
+            organizer: false,
+            origin: format!("x:{id}"),
+        }
+    }
+
+    fn same(r: &Resolution, a: usize, b: usize) -> bool {
+        r.person_of[a] == r.person_of[b]
+    }
+
+    #[test]
+    fn links_on_normalised_email_and_phone_transitively() {
+        let p = plan();
+        let events = vec![
+            ev(1, "sheets", Some(" Rosa.M@Gmail.com"), None, None),
+            ev(2, "sheets", Some("rosa.m@gmail.com"), Some("(312) 456-0142"), None),
+            ev(3, "sheets", None, Some("+1 312 456 0142"), None),
+            ev(4, "sheets", None, Some("312.456.0199"), None),
+        ];
+        let r = resolve(&p, &events, &Pseudonymizer::new(b"k0123456789abcdef"));
+        assert!(same(&r, 0, 1) && same(&r, 1, 2));
+        assert!(!same(&r, 0, 3));
+        assert_eq!(r.persons.len(), 2);
+        assert_eq!(r.norm_phone[2].as_deref(), Some("+13124560142"));
+    }
+
+    #[test]
+    fn invalid_identifiers_are_counted_and_not_used() {
+        let p = plan();
+        let events = vec![
+            ev(1, "sheets", Some("rosa@"), Some("312-55"), Some("Rosa")),
+            ev(2, "sheets", Some("rosa@"), Some("312-55"), Some("Rosa")),
+        ];
+        let r = resolve(&p, &events, &Pseudonymizer::new(b"k0123456789abcdef"));
+        assert!(!same(&r, 0, 1), "two records sharing only invalid identifiers are not linked");
+        assert_eq!(r.stats.rejected_by_reason["invalid_email"], 2);
+        assert_eq!(r.stats.rejected_by_reason["invalid_phone"], 2);
+    }
+
+    #[test]
+    fn display_names_link_within_a_chat_unless_two_people_show_them() {
+        let p = plan();
+        let events = vec![
+            // "Rosa" with a phone, then "Rosa" name-only in the same group: one person
+            ev(1, "groups", None, Some("3124560142"), Some("Rosa")),
+            ev(2, "groups", None, None, Some("Rosa 🌹")),
+            // the same name on a sign-in sheet is not a handle: not linked
+            ev(3, "sheets", None, None, Some("Rosa")),
+            // two different people both shown as "~ Grace": the name links nobody
+            ev(4, "groups", None, Some("7738374490"), Some("~ Grace")),
+            ev(5, "groups", None, Some("7732663713"), Some("~ grace")),
+            ev(6, "groups", None, None, Some("Grace")),
+        ];
+        let r = resolve(&p, &events, &Pseudonymizer::new(b"k0123456789abcdef"));
+        assert!(same(&r, 0, 1));
+        assert!(!same(&r, 0, 2));
+        assert!(!same(&r, 3, 4));
+        assert!(!same(&r, 5, 3) && !same(&r, 5, 4));
+        assert_eq!(r.stats.ambiguous_display_names, 1);
+        // every person holds at least one event
+        assert!(r.persons.iter().all(|p| p.events > 0));
+        assert_eq!(r.persons.iter().map(|p| p.events).sum::<u64>(), 6);
+    }
+
+    #[test]
+    fn person_ids_are_stable_and_keyed() {
+        let p = plan();
+        let events = vec![
+            ev(1, "sheets", Some("a@b.org"), None, None),
+            ev(2, "sheets", None, Some("3124560142"), None),
+        ];
+        let k = Pseudonymizer::new(b"k0123456789abcdef");
+        let a = resolve(&p, &events, &k);
+        let reversed: Vec<Event> = events.iter().rev().cloned().collect();
+        let b = resolve(&p, &reversed, &k);
+        let mut ia: Vec<String> = a.persons.iter().map(|p| p.id.clone()).collect();
+        let mut ib: Vec<String> = b.persons.iter().map(|p| p.id.clone()).collect();
+        ia.sort();
+        ib.sort();
+        assert_eq!(ia, ib, "ids do not depend on record order");
+        let c = resolve(&p, &events, &Pseudonymizer::new(b"another-key-0123456"));
+        assert_ne!(a.persons[0].id, c.persons[0].id, "ids depend on the key");
+        assert!(!a.persons[0].id.contains("a@b.org"));
+    }
+}

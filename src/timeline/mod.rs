@@ -46,3 +46,53 @@ pub fn build(events: &[Event], res: &Resolution) -> Timeline {
     }
     Timeline { order, offsets }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{Person, Resolution};
+    use crate::schema::{Action, Channel, Precision, Tool};
+
+    #[test]
+    fn grouped_by_person_ordered_by_time_then_id() {
+        let mk = |id: u64, ts: i64| Event {
+            event_id: id,
+            ts,
+            precision: Precision::Second,
+            source: "s".into(),
+            tool: Tool::Csv,
+            channel: Channel::Other,
+            action: Action::Attended,
+            email: None,
+            phone: None,
+            name: None,
+            external_id: None,
+            context: None,
+            occasion: None,
+            utm_source: None,
+            utm_medium: None,
+            utm_campaign: None,
+            attrs: vec![],
+            organizer: false,
+            origin: String::new(),
+        };
+        let events = vec![mk(9, 50), mk(3, 10), mk(7, 50), mk(1, 99), mk(2, 5)];
+        let person = |i: &str| Person {
+            id: i.into(),
+            organizer: false,
+            first_seen: 0,
+            events: 0,
+            keys: 1,
+        };
+        let res = Resolution {
+            person_of: vec![0, 1, 0, 0, 1],
+            persons: vec![person("a"), person("b")],
+            ..Default::default()
+        };
+        let tl = build(&events, &res);
+        let ids = |p: usize| tl.person(p).iter().map(|&i| events[i as usize].event_id).collect::<Vec<_>>();
+        assert_eq!(ids(0), vec![7, 9, 1]); // ts 50 (id 7), 50 (id 9), 99
+        assert_eq!(ids(1), vec![2, 3]);
+        assert_eq!(tl.persons(), 2);
+    }
+}
