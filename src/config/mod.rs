@@ -33,6 +33,8 @@ pub struct Plan {
     pub week_start: Weekday,
     /// Declared attribute names, in column order.
     pub attributes: Vec<String>,
+    /// The meetings table (empty without one): source's occasion key → meeting.
+    pub meetings: Vec<MeetingKey>,
     pub sources: Vec<SourcePlan>,
     pub identity: IdentityPlan,
     pub funnels: Vec<FunnelPlan>,
@@ -50,15 +52,64 @@ pub struct SourcePlan {
     pub organizers: Vec<String>,
     pub timezone: Tz,
     pub region: phonenumber::country::Id,
-    pub options: ToolOptions,
+    /// The generic csv tool's mapping (`Some` exactly when `tool = "csv"`).
+    pub csv: Option<CsvOptions>,
+    /// Declared attribute index → header, for tools other than csv (`columns = { worksite = "Store" }`).
+    pub attr_columns: Vec<(usize, String)>,
+    pub date_order: Option<DateOrder>,
+    pub group: Option<String>,
+    pub min_minutes: Option<u32>,
     /// Where the `[[source]]` table starts in the pipeline file (for messages).
     pub line: usize,
 }
 
-/// Options that only some tools read.
-#[derive(Debug, Clone)]
-pub enum ToolOptions {
-    Csv(CsvOptions),
+impl SourcePlan {
+    /// A display name identifies one person within its group: true for chat exports, and for
+    /// csv sources that say `name_is_handle = true`.
+    pub fn names_are_handles(&self) -> bool {
+        match &self.csv {
+            Some(c) => c.name_is_handle,
+            None => matches!(
+                self.tool,
+                Tool::Whatsapp | Tool::Telegram | Tool::Signal | Tool::Slack | Tool::Discord
+            ),
+        }
+    }
+}
+
+/// Order of day, month and year in numeric dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrder {
+    Dmy,
+    Mdy,
+    Ymd,
+}
+
+impl DateOrder {
+    pub fn parse(s: &str) -> Option<DateOrder> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "dmy" => Some(DateOrder::Dmy),
+            "mdy" => Some(DateOrder::Mdy),
+            "ymd" => Some(DateOrder::Ymd),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateOrder::Dmy => "dmy",
+            DateOrder::Mdy => "mdy",
+            DateOrder::Ymd => "ymd",
+        }
+    }
+}
+
+/// One row of the pipeline's meetings table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MeetingKey {
+    pub source: String,
+    pub key: String,
+    pub meeting: String,
 }
 
 /// Canonical fields a generic CSV column can be mapped to.
@@ -120,23 +171,6 @@ pub struct CsvOptions {
     pub name_is_handle: bool,
     /// (header, lower-cased values): rows whose value is listed are skipped on purpose.
     pub skip_when: Option<(String, Vec<String>)>,
-}
-
-impl CsvOptions {
-    /// Options of a source whose tool is unknown (never run: validation has already failed).
-    pub(crate) fn unchecked() -> Self {
-        CsvOptions {
-            columns: Vec::new(),
-            action: ActionSpec::Constant(Action::FormSubmitted),
-            channel: None,
-            ts_format: None,
-            delimiter: None,
-            encoding: None,
-            context: None,
-            name_is_handle: false,
-            skip_when: None,
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

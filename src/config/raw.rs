@@ -41,6 +41,11 @@ pub struct RawPipeline {
     pub week_starts: Option<S<String>>,
     /// Extra per-event attributes the sources may map (`["worksite", "organizer"]`).
     pub attributes: Option<Vec<S<String>>>,
+    /// CSV mapping each source's occasion key to one meeting, with columns `source`, `key`,
+    /// `meeting` (a Mobilize timeslot, a Zoom meeting id + date and a sign-in sheet's meeting +
+    /// date can then be one meeting). Without it, an attendance matches an RSVP of the same
+    /// person on the same local date.
+    pub meetings: Option<S<String>>,
     /// Folder that relative paths are resolved against, relative to this file. Default: the
     /// folder holding `pipelines/` (so `data/...` means the project's data folder).
     pub root: Option<S<String>>,
@@ -62,7 +67,17 @@ pub struct RawSource {
     /// Region for phone numbers without a country code. Default: the pipeline's.
     pub default_region: Option<S<String>>,
 
-    // ---- generic `csv` tool ----
+    // ---- keys some tools read (each tool says which in its parser's `accepts`) ----
+    /// Day/month order of dates in the export: `dmy`, `mdy` or `ymd`. Default: inferred per
+    /// file (chat exports, locale-dependent CSVs); an ambiguous file is an error naming this key.
+    pub date_order: Option<S<String>>,
+    /// Group or channel name when the export does not carry it (WhatsApp: default from the file
+    /// name `WhatsApp Chat with X.txt`).
+    pub group: Option<S<String>>,
+    /// Minimum minutes in a meeting to count as attended (Zoom participant reports).
+    pub min_minutes: Option<S<i64>>,
+
+    // ---- generic `csv` tool (other tools accept `columns` for declared attributes only) ----
     /// Canonical field or declared attribute → header in the file:
     /// `{ phone = "Phone", ts = "Date", name = "Name" }`. Fields: ts, email, phone, name,
     /// first_name, last_name, external_id, context, occasion, utm_source, utm_medium,

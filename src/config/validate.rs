@@ -134,6 +134,11 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
         }
     }
 
+    let meetings = match &p.meetings {
+        Some(m) => load_meetings(&mut d, &root, m),
+        None => Vec::new(),
+    };
+
     // [[source]]
     let mut sources = Vec::new();
     let mut names = BTreeSet::new();
@@ -196,10 +201,58 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
         };
         let files = resolve_glob(&mut d, &root, &s.path);
         // Tool options are checked only for a known tool: an unknown tool is one problem, not ten.
-        let options = match tool {
-            Some(Tool::Csv) => ToolOptions::Csv(csv_options(&mut d, s, &attributes, &span)),
-            _ => ToolOptions::Csv(CsvOptions::unchecked()),
-        };
+        let mut csv = None;
+        let mut attr_columns = Vec::new();
+        if let Some(t) = tool {
+            let accepts = crate::ingest::parser_for(t).map(|p| p.accepts()).unwrap_or(&[]);
+            for (key, kspan) in tool_keys(s) {
+                if !accepts.contains(&key) {
+                    d.err(
+                        &kspan,
+                        format!("key {key:?} is not read by tool {:?}", t.as_str()),
+                        if accepts.is_empty() {
+                            format!(
+                                "remove it: tool {:?} takes no options besides name, tool, path, organizers, timezone and default_region",
+                                t.as_str()
+                            )
+                        } else {
+                            format!("remove it; tool {:?} reads: {}", t.as_str(), accepts.join(", "))
+                        },
+                    );
+                }
+            }
+            if t == Tool::Csv {
+                csv = Some(csv_options(&mut d, s, &attributes, &span));
+            } else if let Some(cols) = &s.columns {
+                for (key, header) in cols.get_ref() {
+                    match attributes.iter().position(|a| a == key) {
+                        Some(i) => attr_columns.push((i, header.get_ref().trim().to_string())),
+                        None => d.err(&header.span(), format!("{key:?} is not a declared attribute"), format!("tool {:?} maps its own fields; `columns` here only maps declared attributes ([pipeline] attributes = [\"{key}\"])", t.as_str())),
+                    }
+                }
+            }
+        }
+        let date_order = s.date_order.as_ref().and_then(|o| {
+            DateOrder::parse(o.get_ref()).or_else(|| {
+                d.err(
+                    &o.span(),
+                    format!("date_order {:?} is not an order", o.get_ref()),
+                    "use \"dmy\" (13/06/2018), \"mdy\" (06/13/2018) or \"ymd\" (2018/06/13)",
+                );
+                None
+            })
+        });
+        let min_minutes = s.min_minutes.as_ref().and_then(|m| match u32::try_from(*m.get_ref()) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                d.err(
+                    &m.span(),
+                    "min_minutes must be zero or more",
+                    "e.g. min_minutes = 10 counts people who stayed at least 10 minutes",
+                );
+                None
+            }
+        });
         let (line, _) = d.pos(&span);
         sources.push(SourcePlan {
             name: sname,
@@ -209,7 +262,11 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
             organizers: s.organizers.iter().flatten().map(|o| o.get_ref().clone()).collect(),
             timezone: tz,
             region,
-            options,
+            csv,
+            attr_columns,
+            date_order,
+            group: s.group.as_ref().map(|g| g.get_ref().trim().to_string()),
+            min_minutes,
             line,
         });
     }
@@ -398,11 +455,108 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
         default_region,
         week_start,
         attributes,
+        meetings,
         sources,
         identity: IdentityPlan { match_on },
         funnels,
         report,
     })
+}
+
+/// The optional keys set in a `[[source]]` table that only some tools read, with their spans.
+fn tool_keys(s: &RawSource) -> Vec<(&'static str, Range<usize>)> {
+    let mut keys = Vec::new();
+    macro_rules! key {
+        ($($field:ident),*) => {
+            $(if let Some(v) = &s.$field {
+                keys.push((stringify!($field), v.span()));
+            })*
+        };
+    }
+    key!(
+        date_order,
+        group,
+        min_minutes,
+        columns,
+        action,
+        channel,
+        ts_format,
+        delimiter,
+        encoding,
+        context,
+        name_is_handle,
+        skip_when
+    );
+    keys
+}
+
+/// Reads the meetings table (`source,key,meeting`), reporting its own file:line problems.
+fn load_meetings(d: &mut Diags, root: &Path, m: &S<String>) -> Vec<MeetingKey> {
+    let path = root.join(m.get_ref());
+    let shown = m.get_ref().clone();
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            d.err(
+                &m.span(),
+                format!("cannot read the meetings table {shown:?}: {e}"),
+                "give a CSV path relative to the project root, with columns source,key,meeting",
+            );
+            return Vec::new();
+        }
+    };
+    let (text, _) = crate::ingest::text::decode(&bytes, None);
+    let delimiter = crate::ingest::text::detect_delimiter(&text);
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = rdr
+        .headers()
+        .map(|h| h.iter().map(|x| x.trim().to_lowercase()).collect())
+        .unwrap_or_default();
+    let idx = |n: &str| headers.iter().position(|h| h == n);
+    let (Some(si), Some(ki), Some(mi)) = (idx("source"), idx("key"), idx("meeting")) else {
+        d.list.push(
+            Diagnostic::new(
+                &shown,
+                1,
+                0,
+                format!(
+                    "the meetings table needs columns source, key, meeting; found {}",
+                    headers.join(", ")
+                ),
+            )
+            .hint("first line: source,key,meeting"),
+        );
+        return Vec::new();
+    };
+    let mut lines = crate::ingest::text::LineCounter::new(&text);
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        match rec {
+            Ok(r) => {
+                let line = r.position().map(|p| lines.line_at(p.byte())).unwrap_or(0) as usize;
+                let get = |i: usize| r.get(i).unwrap_or("").trim().to_string();
+                let (source, key, meeting) = (get(si), get(ki), get(mi));
+                if source.is_empty() && key.is_empty() && meeting.is_empty() {
+                    continue;
+                }
+                if source.is_empty() || key.is_empty() || meeting.is_empty() {
+                    d.list.push(
+                        Diagnostic::new(&shown, line, 0, "a meetings row needs source, key and meeting")
+                            .hint("fill all three columns or delete the row"),
+                    );
+                    continue;
+                }
+                out.push(MeetingKey { source, key, meeting });
+            }
+            Err(e) => d
+                .list
+                .push(Diagnostic::new(&shown, 0, 0, format!("cannot read the meetings table: {e}"))),
+        }
+    }
+    out
 }
 
 fn parse_tz(d: &mut Diags, t: &S<String>) -> Option<Tz> {

@@ -97,14 +97,7 @@ impl UnionFind {
 /// Links events into persons.
 pub fn resolve(plan: &Plan, events: &[Event], pseudo: &Pseudonymizer) -> Resolution {
     let region_of: HashMap<&str, phonenumber::country::Id> = plan.sources.iter().map(|s| (s.name.as_str(), s.region)).collect();
-    let handles: HashMap<&str, bool> = plan
-        .sources
-        .iter()
-        .map(|s| {
-            let crate::config::ToolOptions::Csv(o) = &s.options;
-            (s.name.as_str(), o.name_is_handle)
-        })
-        .collect();
+    let handles: HashMap<&str, bool> = plan.sources.iter().map(|s| (s.name.as_str(), s.names_are_handles())).collect();
     let use_email = plan.identity.match_on.contains(&IdKind::Email);
     let use_phone = plan.identity.match_on.contains(&IdKind::Phone);
     let use_ext = plan.identity.match_on.contains(&IdKind::ExternalId);

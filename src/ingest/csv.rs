@@ -8,7 +8,7 @@
 //! that cannot be read (bad or missing timestamp, unmapped status, no identifier) is quarantined
 //! with its line, column and reason. Cell values never appear in messages.
 
-use crate::config::{ActionSpec, CsvOptions, Field, Target, ToolOptions};
+use crate::config::{ActionSpec, CsvOptions, Field, Target};
 use crate::error::Diagnostic;
 use crate::schema::{Action, Tool};
 use crate::timeutil;
@@ -32,9 +32,7 @@ struct Layout {
 
 impl GenericCsv {
     fn options<'a>(input: &'a Input) -> &'a CsvOptions {
-        match &input.source.options {
-            ToolOptions::Csv(o) => o,
-        }
+        input.source.csv.as_ref().expect("validated: a csv source always has its mapping")
     }
 
     fn reader(text: &str, delimiter: u8) -> ::csv::Reader<&[u8]> {
@@ -143,6 +141,20 @@ fn cell(rec: &::csv::StringRecord, i: usize) -> Option<&str> {
 impl Parser for GenericCsv {
     fn tool(&self) -> Tool {
         Tool::Csv
+    }
+
+    fn accepts(&self) -> &'static [&'static str] {
+        &[
+            "columns",
+            "action",
+            "channel",
+            "ts_format",
+            "delimiter",
+            "encoding",
+            "context",
+            "name_is_handle",
+            "skip_when",
+        ]
     }
 
     fn preflight(&self, input: &Input) -> Vec<Diagnostic> {

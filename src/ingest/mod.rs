@@ -9,6 +9,7 @@
 //!
 //! Adding a tool = one file here implementing [`Parser`] + one line in [`parser_for`].
 
+pub mod archive;
 pub mod csv;
 pub mod text;
 pub mod timestamps;
@@ -26,6 +27,23 @@ use crate::schema::{Action, Event, Precision, QuarantinedRow, Tool};
 /// One export format's reader.
 pub trait Parser: Sync {
     fn tool(&self) -> Tool;
+    /// The tool-specific `[[source]]` keys this parser reads (any of `date_order`, `group`,
+    /// `min_minutes`, `columns`, …); validation refuses the others for this tool.
+    fn accepts(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// For zip inputs: whether this parser reads a member (`_chat.txt`, `*.csv`). Members it
+    /// does not read are listed in the file notes. Parsers that need the whole archive at once
+    /// (Slack) return `false` from [`Parser::expands_zip`] instead.
+    fn reads_member(&self, name: &str) -> bool {
+        let _ = name;
+        true
+    }
+    /// Whether a zip input is opened by ingest and fed member by member (the default), or
+    /// handed whole to the parser.
+    fn expands_zip(&self) -> bool {
+        true
+    }
     /// Reads one file. Row-level problems go to `sink.quarantine`; a file that cannot be read at
     /// all (missing required columns, not this format) is an `Err` naming file, line and column.
     fn parse(&self, input: &Input, sink: &mut Sink) -> Result<(), Diagnostic>;
@@ -168,6 +186,23 @@ pub struct Ingested {
     pub files: Vec<FileStats>,
 }
 
+/// The inputs a file holds for a parser: the file itself, or the members of a zip archive
+/// (named `archive.zip!member`) when the parser reads archives member by member.
+fn units(parser: &dyn Parser, shown: &str, bytes: Vec<u8>) -> Result<Vec<(String, Vec<u8>)>, Diagnostic> {
+    if !(archive::is_zip(&bytes) && parser.expands_zip()) {
+        return Ok(vec![(shown.to_string(), bytes)]);
+    }
+    let members = archive::members(&bytes).map_err(|e| {
+        Diagnostic::new(shown, 0, 0, format!("cannot read the zip archive: {e}"))
+            .hint("re-export the file, or unzip it and point the source's path at the files inside")
+    })?;
+    Ok(members
+        .into_iter()
+        .filter(|(name, _)| parser.reads_member(name))
+        .map(|(name, b)| (format!("{shown}!{name}"), b))
+        .collect())
+}
+
 /// Reads every file of every source. Files that cannot be read at all are gathered and
 /// reported together as one input error.
 pub fn ingest(plan: &Plan) -> Result<Ingested> {
@@ -188,24 +223,33 @@ pub fn ingest(plan: &Plan) -> Result<Ingested> {
                     continue;
                 }
             };
-            let input = Input {
-                plan,
-                source,
-                path,
-                shown: shown.clone(),
-                bytes: &bytes,
-            };
-            let mut sink = Sink::new(source, &shown, &bytes);
-            match parser.parse(&input, &mut sink) {
-                Ok(()) => {
-                    for e in sink.events.iter_mut() {
-                        e.organizer = organizers.matches(e);
-                    }
-                    out.events.append(&mut sink.events);
-                    out.quarantine.append(&mut sink.quarantine);
-                    out.files.push(sink.stats);
+            let units = match units(parser, &shown, bytes) {
+                Ok(u) => u,
+                Err(d) => {
+                    errors.push(d);
+                    continue;
                 }
-                Err(d) => errors.push(d),
+            };
+            for (unit, bytes) in units {
+                let input = Input {
+                    plan,
+                    source,
+                    path,
+                    shown: unit.clone(),
+                    bytes: &bytes,
+                };
+                let mut sink = Sink::new(source, &unit, &bytes);
+                match parser.parse(&input, &mut sink) {
+                    Ok(()) => {
+                        for e in sink.events.iter_mut() {
+                            e.organizer = e.organizer || organizers.matches(e);
+                        }
+                        out.events.append(&mut sink.events);
+                        out.quarantine.append(&mut sink.quarantine);
+                        out.files.push(sink.stats);
+                    }
+                    Err(d) => errors.push(d),
+                }
             }
         }
     }
@@ -222,18 +266,33 @@ pub fn preflight(plan: &Plan) -> Vec<Diagnostic> {
         let Some(parser) = parser_for(source.tool) else { continue };
         for path in &source.files {
             let shown = plan.shown(path);
-            match read_head(path) {
-                Ok(bytes) => {
-                    let input = Input {
-                        plan,
-                        source,
-                        path,
-                        shown,
-                        bytes: &bytes,
-                    };
-                    diags.extend(parser.preflight(&input));
+            let head = match read_head(path) {
+                Ok(b) => b,
+                Err(e) => {
+                    diags.push(Diagnostic::new(shown, 0, 0, format!("cannot read the file: {e}")));
+                    continue;
                 }
-                Err(e) => diags.push(Diagnostic::new(shown, 0, 0, format!("cannot read the file: {e}"))),
+            };
+            // A zip's directory is at its end: read it whole to list members.
+            let bytes = if archive::is_zip(&head) {
+                std::fs::read(path).unwrap_or(head)
+            } else {
+                head
+            };
+            match units(parser, &shown, bytes) {
+                Ok(units) => {
+                    for (unit, bytes) in units {
+                        let input = Input {
+                            plan,
+                            source,
+                            path,
+                            shown: unit,
+                            bytes: &bytes,
+                        };
+                        diags.extend(parser.preflight(&input));
+                    }
+                }
+                Err(d) => diags.push(d),
             }
         }
     }

@@ -1,0 +1,88 @@
+//! Zip archives of exports (WhatsApp's iOS `_chat.txt` zip, Mailchimp's audience zip, …).
+//!
+//! Takes: a file's bytes. Gives: its members (name, bytes), sorted by name, directories and
+//! macOS resource forks left out. Promises: bounded memory — a member or an archive that would
+//! inflate beyond the limits (a zip bomb) is an error naming the member, not an exhausted machine.
+
+use std::io::Read;
+
+/// Largest member turnout inflates.
+pub const MAX_MEMBER_BYTES: u64 = 1 << 30;
+/// Largest total it inflates from one archive.
+pub const MAX_TOTAL_BYTES: u64 = 2 << 30;
+
+pub fn is_zip(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06")
+}
+
+/// The members of a zip archive, or a reason it cannot be read.
+pub fn members(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("not a readable zip archive ({e})"))?;
+    let mut out = Vec::new();
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).map_err(|e| format!("cannot open member {i} ({e})"))?;
+        let name = f
+            .name()
+            .map_err(|e| format!("member {i} has an unreadable name ({e})"))?
+            .to_string();
+        if f.is_dir() || name.starts_with("__MACOSX/") || name.rsplit('/').next().is_some_and(|b| b.starts_with("._")) {
+            continue;
+        }
+        let mut buf = Vec::new();
+        // Read one byte past the limit to detect an oversized member whatever its header claims.
+        let read = (&mut f)
+            .take(MAX_MEMBER_BYTES + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot inflate {name:?} ({e})"))?;
+        if read as u64 > MAX_MEMBER_BYTES {
+            return Err(format!(
+                "member {name:?} inflates beyond {} MiB (a zip bomb?)",
+                MAX_MEMBER_BYTES >> 20
+            ));
+        }
+        total += read as u64;
+        if total > MAX_TOTAL_BYTES {
+            return Err(format!("the archive inflates beyond {} MiB (a zip bomb?)", MAX_TOTAL_BYTES >> 20));
+        }
+        out.push((name, buf));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn make(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in entries {
+            if name.ends_with('/') {
+                w.add_directory(*name, zip::write::SimpleFileOptions::default()).unwrap();
+            } else {
+                w.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+                w.write_all(data).unwrap();
+            }
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn members_sorted_without_dirs_and_resource_forks() {
+        let z = make(&[("b.csv", b"2"), ("dir/", b""), ("__MACOSX/._b.csv", b"x"), ("a/_chat.txt", b"1")]);
+        assert!(is_zip(&z));
+        let m = members(&z).unwrap();
+        assert_eq!(
+            m,
+            vec![("a/_chat.txt".to_string(), b"1".to_vec()), ("b.csv".to_string(), b"2".to_vec())]
+        );
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(members(b"PK\x03\x04garbage").is_err());
+        assert!(!is_zip(b"Name,Phone\n"));
+    }
+}
