@@ -11,8 +11,24 @@
 
 pub mod archive;
 pub mod csv;
+pub mod dates;
+pub mod table;
 pub mod text;
+
+// One module per export tool.
+pub mod action_network;
+pub mod discord;
+pub mod eventbrite;
+pub mod mailchimp;
+pub mod mobilize;
+pub mod signal;
+pub mod slack;
+pub mod spoke;
+pub mod telegram;
 pub mod timestamps;
+pub mod van;
+pub mod whatsapp;
+pub mod zoom;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,6 +55,10 @@ pub trait Parser: Sync {
         let _ = name;
         true
     }
+    /// False while a parser is still being written: its tool is then refused by validation.
+    fn ready(&self) -> bool {
+        true
+    }
     /// Whether a zip input is opened by ingest and fed member by member (the default), or
     /// handed whole to the parser.
     fn expands_zip(&self) -> bool {
@@ -53,10 +73,22 @@ pub trait Parser: Sync {
 
 /// The registry: which parser reads which tool's exports.
 pub fn parser_for(tool: Tool) -> Option<&'static dyn Parser> {
-    match tool {
-        Tool::Csv => Some(&csv::GenericCsv),
-        _ => None,
-    }
+    let p: &'static dyn Parser = match tool {
+        Tool::Csv => &csv::GenericCsv,
+        Tool::Whatsapp => &whatsapp::Whatsapp,
+        Tool::Telegram => &telegram::Telegram,
+        Tool::Signal => &signal::Signal,
+        Tool::Slack => &slack::Slack,
+        Tool::Discord => &discord::Discord,
+        Tool::Spoke => &spoke::Spoke,
+        Tool::Mailchimp => &mailchimp::Mailchimp,
+        Tool::ActionNetwork => &action_network::ActionNetwork,
+        Tool::Mobilize => &mobilize::Mobilize,
+        Tool::Van => &van::Van,
+        Tool::Zoom => &zoom::Zoom,
+        Tool::Eventbrite => &eventbrite::Eventbrite,
+    };
+    p.ready().then_some(p)
 }
 
 pub fn supported_tools() -> Vec<&'static str> {

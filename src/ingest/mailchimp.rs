@@ -1,0 +1,26 @@
+//! Mailchimp audience exports (being written): `tool = "mailchimp"`.
+
+use crate::error::Diagnostic;
+use crate::schema::Tool;
+
+use super::{Input, Parser, Sink};
+
+pub struct Mailchimp;
+
+impl Parser for Mailchimp {
+    fn tool(&self) -> Tool {
+        Tool::Mailchimp
+    }
+
+    fn ready(&self) -> bool {
+        false
+    }
+
+    fn parse(&self, input: &Input, _sink: &mut Sink) -> Result<(), Diagnostic> {
+        Err(Diagnostic::new(&input.shown, 0, 0, "this tool's reader is not written yet"))
+    }
+
+    fn preflight(&self, _input: &Input) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,26 @@
+//! Mobilize exports (being written): `tool = "mobilize"`.
+
+use crate::error::Diagnostic;
+use crate::schema::Tool;
+
+use super::{Input, Parser, Sink};
+
+pub struct Mobilize;
+
+impl Parser for Mobilize {
+    fn tool(&self) -> Tool {
+        Tool::Mobilize
+    }
+
+    fn ready(&self) -> bool {
+        false
+    }
+
+    fn parse(&self, input: &Input, _sink: &mut Sink) -> Result<(), Diagnostic> {
+        Err(Diagnostic::new(&input.shown, 0, 0, "this tool's reader is not written yet"))
+    }
+
+    fn preflight(&self, _input: &Input) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,26 @@
+//! Telegram Desktop exports (being written): `tool = "telegram"`.
+
+use crate::error::Diagnostic;
+use crate::schema::Tool;
+
+use super::{Input, Parser, Sink};
+
+pub struct Telegram;
+
+impl Parser for Telegram {
+    fn tool(&self) -> Tool {
+        Tool::Telegram
+    }
+
+    fn ready(&self) -> bool {
+        false
+    }
+
+    fn parse(&self, input: &Input, _sink: &mut Sink) -> Result<(), Diagnostic> {
+        Err(Diagnostic::new(&input.shown, 0, 0, "this tool's reader is not written yet"))
+    }
+
+    fn preflight(&self, _input: &Input) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+}
