@@ -134,7 +134,8 @@ pub struct Sink {
 }
 
 impl Sink {
-    fn new(source: &SourcePlan, shown: &str, bytes: &[u8]) -> Sink {
+    /// A sink for one file (or zip member) of `source`; `shown` is how the file is named in origins.
+    pub fn new(source: &SourcePlan, shown: &str, bytes: &[u8]) -> Sink {
         let hash: [u8; 32] = Sha256::digest(bytes).into();
         Sink {
             file_hash: hash,
