@@ -88,13 +88,15 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
 
     progress("measuring funnels");
     let t = Instant::now();
+    let ctx = funnel::Context::new(&ing.events, plan.timezone);
     let mut metrics = Vec::new();
     let mut people_per_funnel = Vec::new();
     for f in &plan.funnels {
-        let people = funnel::people(f, &ing.events, &tl, &res.persons, plan.timezone);
-        metrics.push(funnel::metrics(f, &people, &ing.events, &period, plan.report.cohort_weeks));
+        let people = funnel::people_in(f, &ctx, &tl, &res.persons);
+        metrics.push(funnel::metrics(f, &people, &ing.events, &tl, &period, plan.report.cohort_weeks));
         people_per_funnel.push(people);
     }
+    let organizing = funnel::organizing::compute(&ctx, &tl, &res.persons, &period, plan.report.cohort_weeks);
     timings.insert("funnel", t.elapsed().as_millis());
 
     progress("writing tables");
@@ -112,6 +114,7 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
         period: &period,
         min_cell: plan.report.min_cell,
         funnels: &metrics,
+        organizing: &organizing,
         files: &ing.files,
         quarantine_by_reason: by_reason,
         identity: &res.stats,

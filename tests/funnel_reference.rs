@@ -218,11 +218,23 @@ fn implementation(
     organizers: &BTreeSet<u32>,
     persons: u32,
 ) -> Vec<(u32, Vec<u64>)> {
+    implementation_with(Order::Ordered, stages, window_us, events, person_of, organizers, persons)
+}
+
+fn implementation_with(
+    order: Order,
+    stages: &[Vec<Action>],
+    window_us: i64,
+    events: &[Event],
+    person_of: &[u32],
+    organizers: &BTreeSet<u32>,
+    persons: u32,
+) -> Vec<(u32, Vec<u64>)> {
     let plan = FunnelPlan {
         name: "f".into(),
         window_us,
         window_text: "test".into(),
-        order: Order::Ordered,
+        order,
         breakdowns: vec![],
         stages: stages
             .iter()
@@ -395,4 +407,150 @@ fn came_back_needs_a_different_occasion_and_one_event_fills_one_stage() {
     // With only the duplicate sign-in, nobody came back.
     let got = implementation(&stages, 30 * 24 * HOUR, &events[..2], &[0, 0], &BTreeSet::new(), 1);
     assert_eq!(got, vec![(0, vec![10])]);
+}
+
+/// Brute force for unordered funnels: for each k, try every way to give stages 2..k distinct
+/// events inside [entry, entry + window] (identical predicates: distinct occasions, also from
+/// the entry event's when S1 shares the predicate). Returns (person, furthest stage).
+fn reference_unordered(
+    stages: &[Vec<Action>],
+    window_us: i64,
+    events: &[Event],
+    person_of: &[u32],
+    organizers: &BTreeSet<u32>,
+    persons: u32,
+) -> Vec<(u32, usize)> {
+    let mut out = Vec::new();
+    for p in 0..persons {
+        if organizers.contains(&p) {
+            continue;
+        }
+        let mine: Vec<&Event> = events.iter().zip(person_of).filter(|(_, &q)| q == p).map(|(e, _)| e).collect();
+        let Some(first) = mine
+            .iter()
+            .filter(|e| stages[0].contains(&e.action))
+            .min_by_key(|e| (e.ts, e.event_id))
+        else {
+            continue;
+        };
+        let bound = first.ts + window_us;
+        let inside: Vec<&Event> = mine
+            .iter()
+            .copied()
+            .filter(|c| c.event_id != first.event_id)
+            .filter(|c| {
+                let p1 = coarser(c.precision, first.precision);
+                at(c.ts, p1) >= at(first.ts, p1) && at(c.ts, p1) <= at(bound, p1)
+            })
+            .collect();
+        fn fits<'e>(stages: &[Vec<Action>], k: usize, s: usize, chosen: &mut Vec<&'e Event>, inside: &[&'e Event], first: &Event) -> bool {
+            if s > k {
+                return true;
+            }
+            for c in inside {
+                if !stages[s].contains(&c.action) || chosen.iter().any(|x| x.event_id == c.event_id) {
+                    continue;
+                }
+                // identical predicates: different occasions (entry included)
+                let clash =
+                    (0..s).any(|j| stages[j] == stages[s] && occasion_of(if j == 0 { first } else { chosen[j - 1] }) == occasion_of(c));
+                if clash {
+                    continue;
+                }
+                chosen.push(c);
+                if fits(stages, k, s + 1, chosen, inside, first) {
+                    return true;
+                }
+                chosen.pop();
+            }
+            false
+        }
+        let mut furthest = 1;
+        for k in 1..stages.len() {
+            if fits(stages, k, 1, &mut Vec::new(), &inside, first) {
+                furthest = k + 1;
+            } else {
+                break;
+            }
+        }
+        out.push((p, furthest));
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, ..ProptestConfig::default() })]
+
+    #[test]
+    fn unordered_funnel_matches_brute_force(
+        evs in prop::collection::vec(event_strategy(3), 0..24),
+        stage_idx in prop::collection::vec(0usize..6, 1..5),
+        window_q in 1i64..(8 * 24 * 4),
+        organizer in prop::option::of(0u32..3),
+        id_seed in any::<u64>(),
+    ) {
+        let pool = stage_pool();
+        let stages: Vec<Vec<Action>> = stage_idx.iter().map(|&i| pool[i].clone()).collect();
+        let ids: Vec<u64> = (0..evs.len() as u64).map(|i| (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ id_seed).collect();
+        prop_assume!(ids.iter().collect::<BTreeSet<_>>().len() == ids.len());
+        let events = to_events(&evs, &ids);
+        let person_of: Vec<u32> = evs.iter().map(|e| e.person).collect();
+        let organizers: BTreeSet<u32> = organizer.into_iter().collect();
+        let window_us = window_q * HOUR / 4;
+        let want = reference_unordered(&stages, window_us, &events, &person_of, &organizers, 3);
+        let got: Vec<(u32, usize)> = implementation_with(Order::Unordered, &stages, window_us, &events, &person_of, &organizers, 3)
+            .into_iter()
+            .map(|(p, fills)| {
+                // the assignment itself must be valid: distinct events
+                let distinct: BTreeSet<u64> = fills.iter().copied().collect();
+                assert_eq!(distinct.len(), fills.len());
+                (p, fills.len())
+            })
+            .collect();
+        prop_assert_eq!(got, want);
+    }
+}
+
+#[test]
+fn unordered_is_exact_not_greedy() {
+    // Stages: entry (group), "spoke or texted" (message_sent | text_received), "texted" (text_received).
+    // Greedy in time order would give the only text to stage 2 and leave stage 3 empty; the
+    // exact assignment gives the message to stage 2 and the text to stage 3.
+    let evs = vec![
+        Ev {
+            person: 0,
+            ts: BASE,
+            precision: Precision::Second,
+            action: Action::GroupJoined,
+            occasion: None,
+            context: None,
+        },
+        Ev {
+            person: 0,
+            ts: BASE + HOUR,
+            precision: Precision::Second,
+            action: Action::TextReceived,
+            occasion: None,
+            context: None,
+        },
+        Ev {
+            person: 0,
+            ts: BASE + 2 * HOUR,
+            precision: Precision::Second,
+            action: Action::MessageSent,
+            occasion: None,
+            context: None,
+        },
+    ];
+    let events = to_events(&evs, &[1, 2, 3]);
+    let stages = vec![
+        vec![Action::GroupJoined],
+        vec![Action::MessageSent, Action::TextReceived],
+        vec![Action::TextReceived],
+    ];
+    let got = implementation_with(Order::Unordered, &stages, 24 * HOUR, &events, &[0, 0, 0], &BTreeSet::new(), 1);
+    assert_eq!(got, vec![(0, vec![1, 3, 2])]);
+    // Ordered mode takes the text for stage 2 (earliest) and then has nothing for stage 3.
+    let got = implementation(&stages, 24 * HOUR, &events, &[0, 0, 0], &BTreeSet::new(), 1);
+    assert_eq!(got, vec![(0, vec![1, 2])]);
 }

@@ -209,8 +209,32 @@ pub struct FunnelPlan {
     pub window_us: i64,
     pub window_text: String,
     pub order: Order,
-    pub breakdowns: Vec<String>,
+    pub breakdowns: Vec<Breakdown>,
     pub stages: Vec<StagePlan>,
+}
+
+/// A breakdown: people bucketed by one dimension, first-touch (the first non-null value up to
+/// and including entry) or, with `at_stage`, the value on the event that filled that stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breakdown {
+    /// As written: `first_channel`, `worksite`, `organizer@Came to a meeting`.
+    pub label: String,
+    pub dim: Dim,
+    pub at_stage: Option<usize>,
+}
+
+/// What a breakdown reads from an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dim {
+    Channel,
+    Tool,
+    Source,
+    Context,
+    UtmSource,
+    UtmMedium,
+    UtmCampaign,
+    /// Index into [`Plan::attributes`].
+    Attr(usize),
 }
 
 #[derive(Debug, Clone)]

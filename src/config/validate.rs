@@ -348,14 +348,7 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
         };
         let order = match f.order.as_ref().map(|o| o.get_ref().as_str()) {
             None | Some("ordered") => Order::Ordered,
-            Some("unordered") => {
-                d.err(
-                    &f.order.as_ref().unwrap().span(),
-                    "unordered funnels are not available in this version yet",
-                    "use order = \"ordered\" (the default) for now",
-                );
-                Order::Unordered
-            }
+            Some("unordered") => Order::Unordered,
             Some(other) => {
                 d.err(
                     &f.order.as_ref().unwrap().span(),
@@ -365,30 +358,6 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
                 Order::Ordered
             }
         };
-        let mut breakdowns = Vec::new();
-        for b in f.breakdowns.iter().flatten() {
-            let bn = b.get_ref().as_str();
-            let builtin = matches!(
-                bn,
-                "first_channel" | "first_tool" | "source" | "utm_source" | "utm_medium" | "utm_campaign"
-            );
-            if builtin || attributes.iter().any(|a| a == bn) {
-                breakdowns.push(bn.to_string());
-            } else {
-                d.err(
-                    &b.span(),
-                    format!("unknown breakdown {bn:?}"),
-                    format!(
-                        "use first_channel, first_tool, source, utm_source, utm_medium, utm_campaign or a declared attribute ({})",
-                        if attributes.is_empty() {
-                            "none declared in [pipeline] attributes".to_string()
-                        } else {
-                            attributes.join(", ")
-                        }
-                    ),
-                );
-            }
-        }
         if f.stages.get_ref().is_empty() {
             d.err(&f.stages.span(), "the funnel has no stages", "list the rungs of the ladder, first rung first: stages = [{ name = \"In a group\", when = { action = \"group_joined\" } }, ...]");
         }
@@ -402,9 +371,66 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
                     "stage name is empty",
                     "name every stage in plain words, like \"Came to a meeting\"",
                 );
+            } else if stages.iter().any(|x: &StagePlan| x.name == sn) {
+                d.err(
+                    &st.name.span(),
+                    format!("stage name {sn:?} is used twice in this funnel"),
+                    "give every stage its own name (\"Came to a meeting\", \"Came back\")",
+                );
             }
             let when = predicate(&mut d, &st.when, &source_names);
             stages.push(StagePlan { name: sn, when });
+        }
+        let mut breakdowns = Vec::new();
+        for b in f.breakdowns.iter().flatten() {
+            let text = b.get_ref().trim();
+            let (dim_text, at) = match text.split_once('@') {
+                Some((dim, stage)) => (dim.trim(), Some(stage.trim())),
+                None => (text, None),
+            };
+            let dim = match dim_text {
+                "first_channel" | "channel" => Some(Dim::Channel),
+                "first_tool" | "tool" => Some(Dim::Tool),
+                "source" => Some(Dim::Source),
+                "utm_source" => Some(Dim::UtmSource),
+                "utm_medium" => Some(Dim::UtmMedium),
+                "utm_campaign" => Some(Dim::UtmCampaign),
+                "context" => Some(Dim::Context),
+                other => attributes.iter().position(|a| a == other).map(Dim::Attr),
+            };
+            let Some(dim) = dim else {
+                d.err(
+                    &b.span(),
+                    format!("unknown breakdown {dim_text:?}"),
+                    format!(
+                        "use first_channel, first_tool, source, context, utm_source, utm_medium, utm_campaign or a declared attribute ({}); add @<stage name> to use the value on the event that filled that stage",
+                        if attributes.is_empty() { "none declared in [pipeline] attributes".to_string() } else { attributes.join(", ") }
+                    ),
+                );
+                continue;
+            };
+            let at_stage = match at {
+                None => None,
+                Some(name) => match stages.iter().position(|s| s.name == name) {
+                    Some(k) => Some(k),
+                    None => {
+                        d.err(
+                            &b.span(),
+                            format!("breakdown {text:?} names stage {name:?}, which this funnel does not have"),
+                            format!(
+                                "stages: {}",
+                                stages.iter().map(|s| format!("{:?}", s.name)).collect::<Vec<_>>().join(", ")
+                            ),
+                        );
+                        continue;
+                    }
+                },
+            };
+            breakdowns.push(Breakdown {
+                label: text.to_string(),
+                dim,
+                at_stage,
+            });
         }
         funnels.push(FunnelPlan {
             name: fname,

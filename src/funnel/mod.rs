@@ -1,30 +1,38 @@
-//! Funnel: which rung of the ladder each person reached, and the counts and rates that follow.
+//! Funnel: which rung of the ladder each person reached, and when.
 //!
-//! Takes: the events, their timeline, the persons and a funnel's plan. Gives: per person the
-//! event that filled each stage ([`PersonFunnel`]), then stage counts with rates (from the
-//! previous stage and from entry, Wilson 95%) and entry cohorts by week ([`FunnelMetrics`]).
-//! Promises the semantics of DESIGN.md §4 exactly, in ordered mode:
-//! entry is the person's first S1 event over all data; each later stage is the earliest matching
-//! event not before the previous stage and not after entry + window, both compared at the
-//! coarser precision of the pair in the pipeline's zone; one event never fills two stages; a
-//! stage with the same predicate as an earlier one needs a different occasion; organizers are
-//! excluded; counts never rise down the funnel. Each stage is one relational step ("per person,
-//! the earliest qualifying event after the previous stage"), so SQL engines can compute the same.
+//! Takes: the events, their timeline, the persons and a funnel's plan. Gives, per person, the
+//! event that filled each stage ([`PersonFunnel`]); [`aggregate`] turns those into counts, rates,
+//! cohorts, breakdowns and time to convert, and [`organizing`] computes the metrics that are not
+//! funnels (show rate, repeat attendance, new and active people).
+//!
+//! Promises the semantics of DESIGN.md §4 exactly. Entry is the person's first S1 event over all
+//! data. **Ordered**: each later stage is the earliest matching event not before the previous
+//! stage and not after entry + window. **Unordered**: stage k is reached when S2..Sk each have
+//! a matching event inside [entry, entry + window], each a different event — solved exactly by
+//! search, not greedily. In both, times are compared at the coarser precision of the pair in the
+//! pipeline's zone; one event never fills two stages (the entry event included); stages with
+//! identical predicates need different occasions; organizers are excluded. Ordered mode is one
+//! relational step per stage ("per person, the earliest qualifying event after the previous
+//! stage"), so SQL engines can compute the same.
 
+pub mod aggregate;
+pub mod organizing;
+pub mod period;
 pub mod stats;
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
-use chrono::{Duration, NaiveDate, Weekday};
 use chrono_tz::Tz;
-use serde::Serialize;
 
 use crate::config::{FunnelPlan, Order, Predicate};
 use crate::identity::Person;
 use crate::schema::{Event, Precision};
 use crate::timeline::Timeline;
 use crate::timeutil;
-use stats::{wilson, Rate};
+
+pub use aggregate::{metrics, FunnelMetrics};
+pub use period::Period;
 
 /// The stages one person filled: `fills[k]` is the event index that filled stage k.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +63,15 @@ pub fn truncate(ts: i64, p: Precision, tz: Tz) -> i64 {
     }
 }
 
+/// The start of the `p`-interval holding `ts`, in µs (local midnight for day precision).
+pub fn interval_start(ts: i64, p: Precision, tz: Tz) -> i64 {
+    match p {
+        Precision::Second => ts - ts.rem_euclid(timeutil::US_PER_SEC),
+        Precision::Minute => ts - ts.rem_euclid(timeutil::US_PER_MIN),
+        Precision::Day => timeutil::local_midnight_us(timeutil::local_date(ts, tz), tz),
+    }
+}
+
 /// Compares two instants at the coarser of their precisions.
 pub fn cmp_coarse(a: i64, ap: Precision, b: i64, bp: Precision, tz: Tz) -> Ordering {
     let p = ap.max(bp);
@@ -70,13 +87,66 @@ pub fn occasion_key(e: &Event, tz: Tz) -> String {
     }
 }
 
+/// Per-event facts every funnel of a run needs, computed once: local day numbers and interned
+/// occasions.
+pub struct Context<'a> {
+    pub events: &'a [Event],
+    pub tz: Tz,
+    day: Vec<i32>,
+    occ: Vec<u32>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(events: &'a [Event], tz: Tz) -> Self {
+        let mut ids: HashMap<String, u32> = HashMap::new();
+        let mut occ = Vec::with_capacity(events.len());
+        let mut day = Vec::with_capacity(events.len());
+        for e in events {
+            let n = ids.len() as u32;
+            occ.push(*ids.entry(occasion_key(e, tz)).or_insert(n));
+            day.push(timeutil::local_day_number(e.ts, tz));
+        }
+        Context { events, tz, day, occ }
+    }
+
+    fn key(&self, i: u32, p: Precision) -> i64 {
+        let e = &self.events[i as usize];
+        match p {
+            Precision::Second => e.ts.div_euclid(timeutil::US_PER_SEC),
+            Precision::Minute => e.ts.div_euclid(timeutil::US_PER_MIN),
+            Precision::Day => self.day[i as usize] as i64,
+        }
+    }
+
+    /// Event `a` against event `b` at the coarser of their precisions.
+    fn cmp(&self, a: u32, b: u32) -> Ordering {
+        let p = self.events[a as usize].precision.max(self.events[b as usize].precision);
+        self.key(a, p).cmp(&self.key(b, p))
+    }
+
+    /// Event `a` against the instant `bound` carrying precision `bp`.
+    fn cmp_bound(&self, a: u32, bound: i64, bp: Precision) -> Ordering {
+        let p = self.events[a as usize].precision.max(bp);
+        self.key(a, p).cmp(&truncate(bound, p, self.tz))
+    }
+
+    pub fn occasion(&self, i: u32) -> u32 {
+        self.occ[i as usize]
+    }
+}
+
 /// Runs one funnel over every non-organizer person.
 pub fn people(plan: &FunnelPlan, events: &[Event], timeline: &Timeline, persons: &[Person], tz: Tz) -> Vec<PersonFunnel> {
-    debug_assert_eq!(plan.order, Order::Ordered, "validation refuses unordered funnels in this version");
+    let ctx = Context::new(events, tz);
+    people_in(plan, &ctx, timeline, persons)
+}
+
+/// [`people`] with a precomputed [`Context`] (shared by the funnels of one run).
+pub fn people_in(plan: &FunnelPlan, ctx: &Context, timeline: &Timeline, persons: &[Person]) -> Vec<PersonFunnel> {
     let n = plan.stages.len();
-    // For each stage, the earlier stages with an identical predicate.
+    // For each stage, the other stages with an identical predicate.
     let same_pred: Vec<Vec<usize>> = (0..n)
-        .map(|k| (0..k).filter(|&j| plan.stages[j].when == plan.stages[k].when).collect())
+        .map(|k| (0..n).filter(|&j| j != k && plan.stages[j].when == plan.stages[k].when).collect())
         .collect();
     let mut out = Vec::new();
     for p in 0..timeline.persons() {
@@ -84,176 +154,108 @@ pub fn people(plan: &FunnelPlan, events: &[Event], timeline: &Timeline, persons:
             continue;
         }
         let evs = timeline.person(p);
-        let Some(&first) = evs.iter().find(|&&i| plan.stages[0].when.matches(&events[i as usize])) else {
+        let Some(&first) = evs.iter().find(|&&i| plan.stages[0].when.matches(&ctx.events[i as usize])) else {
             continue;
         };
-        let t1 = &events[first as usize];
-        let bound = t1.ts.saturating_add(plan.window_us);
-        let mut fills = vec![first];
-        for k in 1..n {
-            let prev = &events[*fills.last().expect("non-empty") as usize];
-            let pred = &plan.stages[k].when;
-            let found = evs.iter().copied().find(|&i| {
-                let c = &events[i as usize];
-                pred.matches(c)
-                    && !fills.contains(&i)
-                    && cmp_coarse(c.ts, c.precision, prev.ts, prev.precision, tz) != Ordering::Less
-                    && cmp_coarse(c.ts, c.precision, bound, t1.precision, tz) != Ordering::Greater
-                    && same_pred[k]
-                        .iter()
-                        .all(|&j| occasion_key(c, tz) != occasion_key(&events[fills[j] as usize], tz))
-            });
-            match found {
-                Some(i) => fills.push(i),
-                None => break,
-            }
-        }
+        let fills = match plan.order {
+            Order::Ordered => ordered(plan, ctx, evs, first, &same_pred),
+            Order::Unordered => unordered(plan, ctx, evs, first, &same_pred),
+        };
         out.push(PersonFunnel { person: p as u32, fills });
     }
     out
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct StageMetric {
-    pub stage: usize,
-    pub name: String,
-    pub count: u64,
-    pub rate_from_previous: Option<Rate>,
-    pub rate_from_entry: Option<Rate>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CohortMetric {
-    /// Period label (`2026-W27`).
-    pub period: String,
-    pub start: NaiveDate,
-    /// People reaching each stage, entry first; `counts[0]` is the cohort size.
-    pub counts: Vec<u64>,
-    /// The cohort's window is not over at the data cut-off: later stages may still grow.
-    pub maturing: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct FunnelMetrics {
-    pub name: String,
-    pub order: &'static str,
-    pub window: String,
-    /// People who entered up to the end of the report period.
-    pub stages: Vec<StageMetric>,
-    /// Entry cohorts, oldest first, ending with the report period (empty weeks included).
-    pub cohorts: Vec<CohortMetric>,
-    /// People filling each stage during the report period, the week before, and the average of
-    /// the four weeks before.
-    pub this_period: Vec<u64>,
-    pub previous_period: Vec<u64>,
-    pub four_week_average: Vec<f64>,
-}
-
-/// The report period and the data's cut-off, in the pipeline's zone.
-#[derive(Debug, Clone)]
-pub struct Period {
-    pub label: String,
-    pub start: NaiveDate,
-    /// Exclusive: the start of the next period.
-    pub end: NaiveDate,
-    pub start_us: i64,
-    pub end_us: i64,
-    pub week_start: Weekday,
-    pub tz: Tz,
-    /// The latest non-quarantined event of any kind.
-    pub cutoff_us: i64,
-}
-
-impl Period {
-    pub fn week(start: NaiveDate, week_start: Weekday, tz: Tz, cutoff_us: i64) -> Period {
-        let end = start + Duration::days(7);
-        Period {
-            label: timeutil::week_label(start, week_start),
-            start,
-            end,
-            start_us: timeutil::local_midnight_us(start, tz),
-            end_us: timeutil::local_midnight_us(end, tz),
-            week_start,
-            tz,
-            cutoff_us,
+fn ordered(plan: &FunnelPlan, ctx: &Context, evs: &[u32], first: u32, same_pred: &[Vec<usize>]) -> Vec<u32> {
+    let t1 = &ctx.events[first as usize];
+    let bound = t1.ts.saturating_add(plan.window_us);
+    let mut fills = vec![first];
+    for (k, stage) in plan.stages.iter().enumerate().skip(1) {
+        let prev = *fills.last().expect("non-empty");
+        let found = evs.iter().copied().find(|&i| {
+            stage.when.matches(&ctx.events[i as usize])
+                && !fills.contains(&i)
+                && ctx.cmp(i, prev) != Ordering::Less
+                && ctx.cmp_bound(i, bound, t1.precision) != Ordering::Greater
+                && same_pred[k]
+                    .iter()
+                    .filter(|&&j| j < k)
+                    .all(|&j| ctx.occasion(i) != ctx.occasion(fills[j]))
+        });
+        match found {
+            Some(i) => fills.push(i),
+            None => break,
         }
     }
-
-    pub fn shifted(&self, weeks: i64) -> Period {
-        Period::week(self.start + Duration::days(7 * weeks), self.week_start, self.tz, self.cutoff_us)
-    }
+    fills
 }
 
-/// Aggregates per-person results into the published metrics.
-pub fn metrics(plan: &FunnelPlan, people: &[PersonFunnel], events: &[Event], period: &Period, cohort_weeks: usize) -> FunnelMetrics {
+/// Unordered: the longest prefix S2..Sk with an exact assignment of distinct events (and
+/// distinct occasions among identical predicates) inside [entry, entry + window].
+fn unordered(plan: &FunnelPlan, ctx: &Context, evs: &[u32], first: u32, same_pred: &[Vec<usize>]) -> Vec<u32> {
     let n = plan.stages.len();
-    let tz = period.tz;
-    let entered_by_end: Vec<&PersonFunnel> = people.iter().filter(|p| events[p.fills[0] as usize].ts < period.end_us).collect();
-    let reach = |ps: &[&PersonFunnel], k: usize| ps.iter().filter(|p| p.fills.len() > k).count() as u64;
-    let counts: Vec<u64> = (0..n).map(|k| reach(&entered_by_end, k)).collect();
-    let stages = (0..n)
-        .map(|k| StageMetric {
-            stage: k + 1,
-            name: plan.stages[k].name.clone(),
-            count: counts[k],
-            rate_from_previous: if k == 0 { None } else { wilson(counts[k], counts[k - 1]) },
-            rate_from_entry: if k == 0 { None } else { wilson(counts[k], counts[0]) },
+    let t1 = &ctx.events[first as usize];
+    let bound = t1.ts.saturating_add(plan.window_us);
+    let in_window: Vec<u32> = evs
+        .iter()
+        .copied()
+        .filter(|&i| i != first && ctx.cmp(i, first) != Ordering::Less && ctx.cmp_bound(i, bound, t1.precision) != Ordering::Greater)
+        .collect();
+    let candidates: Vec<Vec<u32>> = (0..n)
+        .map(|k| {
+            if k == 0 {
+                vec![first]
+            } else {
+                in_window
+                    .iter()
+                    .copied()
+                    .filter(|&i| plan.stages[k].when.matches(&ctx.events[i as usize]))
+                    .collect()
+            }
         })
         .collect();
-
-    let mut cohorts = Vec::new();
-    for w in (0..cohort_weeks as i64).rev() {
-        let pw = period.shifted(-w);
-        let members: Vec<&PersonFunnel> = entered_by_end
-            .iter()
-            .copied()
-            .filter(|p| {
-                let d = timeutil::local_date(events[p.fills[0] as usize].ts, tz);
-                d >= pw.start && d < pw.end
-            })
-            .collect();
-        cohorts.push(CohortMetric {
-            period: pw.label.clone(),
-            start: pw.start,
-            counts: (0..n).map(|k| reach(&members, k)).collect(),
-            maturing: pw.end_us.saturating_add(plan.window_us) > period.cutoff_us,
-        });
-    }
-
-    let filled_in = |pw: &Period| -> Vec<u64> {
-        (0..n)
-            .map(|k| {
-                people
-                    .iter()
-                    .filter(|p| {
-                        p.fills.get(k).is_some_and(|&i| {
-                            let d = timeutil::local_date(events[i as usize].ts, tz);
-                            d >= pw.start && d < pw.end
-                        })
-                    })
-                    .count() as u64
-            })
-            .collect()
-    };
-    let this_period = filled_in(period);
-    let previous_period = filled_in(&period.shifted(-1));
-    let mut four = vec![0f64; n];
-    for w in 1..=4 {
-        for (k, v) in filled_in(&period.shifted(-w)).into_iter().enumerate() {
-            four[k] += v as f64 / 4.0;
+    let mut best = vec![first];
+    for k in 1..n {
+        let mut assign = vec![u32::MAX; k + 1];
+        assign[0] = first;
+        // Assign the most constrained stages first.
+        let mut order: Vec<usize> = (1..=k).collect();
+        order.sort_by_key(|&s| (candidates[s].len(), s));
+        if search(ctx, &candidates, same_pred, &order, 0, &mut assign) {
+            best = assign;
+        } else {
+            break;
         }
     }
-    FunnelMetrics {
-        name: plan.name.clone(),
-        order: match plan.order {
-            Order::Ordered => "ordered",
-            Order::Unordered => "unordered",
-        },
-        window: plan.window_text.clone(),
-        stages,
-        cohorts,
-        this_period,
-        previous_period,
-        four_week_average: four,
+    best
+}
+
+fn search(ctx: &Context, candidates: &[Vec<u32>], same_pred: &[Vec<usize>], order: &[usize], depth: usize, assign: &mut Vec<u32>) -> bool {
+    let Some(&s) = order.get(depth) else { return true };
+    // Candidates with the same occasion and the same set of stages they could fill are
+    // interchangeable: trying one of each class keeps the search exact and small.
+    let mut tried: Vec<(u32, Vec<bool>)> = Vec::new();
+    for &c in &candidates[s] {
+        if assign.contains(&c) {
+            continue;
+        }
+        let occ = ctx.occasion(c);
+        if same_pred[s]
+            .iter()
+            .any(|&j| j < assign.len() && assign[j] != u32::MAX && ctx.occasion(assign[j]) == occ)
+        {
+            continue;
+        }
+        let class: Vec<bool> = candidates.iter().map(|cs| cs.contains(&c)).collect();
+        if tried.iter().any(|(o, cl)| *o == occ && *cl == class) {
+            continue;
+        }
+        assign[s] = c;
+        if search(ctx, candidates, same_pred, order, depth + 1, assign) {
+            return true;
+        }
+        assign[s] = u32::MAX;
+        tried.push((occ, class));
     }
+    false
 }

@@ -61,3 +61,90 @@ mod tests {
         }
     }
 }
+
+/// Distribution of gaps, in days (fractions allowed).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Distribution {
+    pub count: u64,
+    pub median: Option<f64>,
+    pub p25: Option<f64>,
+    pub p75: Option<f64>,
+    pub p90: Option<f64>,
+    pub mean: Option<f64>,
+    /// People per bin of [`HISTOGRAM_EDGES_DAYS`]: bin i holds gaps in [edge i, edge i+1), the
+    /// last bin everything from the last edge up.
+    pub histogram: Vec<u64>,
+}
+
+/// Histogram bin edges in days: same day, 1, 2–3, 4–6, 7–13, 14–29, 30–59, 60+.
+pub const HISTOGRAM_EDGES_DAYS: [f64; 8] = [0.0, 1.0, 2.0, 4.0, 7.0, 14.0, 30.0, 60.0];
+
+/// Linear-interpolation quantile of sorted values (type 7, as numpy and DuckDB's quantile_cont).
+pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let h = (sorted.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+}
+
+pub fn distribution(mut days: Vec<f64>) -> Distribution {
+    days.sort_by(|a, b| a.total_cmp(b));
+    let mut histogram = vec![0u64; HISTOGRAM_EDGES_DAYS.len()];
+    for &d in &days {
+        let bin = HISTOGRAM_EDGES_DAYS.iter().rposition(|&e| d >= e).unwrap_or(0);
+        histogram[bin] += 1;
+    }
+    Distribution {
+        count: days.len() as u64,
+        median: quantile(&days, 0.5),
+        p25: quantile(&days, 0.25),
+        p75: quantile(&days, 0.75),
+        p90: quantile(&days, 0.9),
+        mean: if days.is_empty() {
+            None
+        } else {
+            Some(days.iter().sum::<f64>() / days.len() as f64)
+        },
+        histogram,
+    }
+}
+
+/// Whether two rates' intervals do not overlap (a difference beyond noise).
+pub fn clearly_different(a: &Rate, b: &Rate) -> bool {
+    a.low > b.high || b.low > a.high
+}
+
+#[cfg(test)]
+mod distribution_tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_interpolate_linearly() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile(&v, 0.5), Some(2.5));
+        assert_eq!(quantile(&v, 0.25), Some(1.75));
+        assert_eq!(quantile(&v, 0.9), Some(3.7));
+        assert_eq!(quantile(&[5.0], 0.9), Some(5.0));
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn histogram_bins_and_zero_gaps_kept() {
+        let d = distribution(vec![0.0, 0.0, 0.5, 1.0, 3.0, 6.9, 7.0, 29.0, 30.0, 400.0]);
+        assert_eq!(d.count, 10);
+        assert_eq!(d.histogram, vec![3, 1, 1, 1, 1, 1, 1, 1]);
+        assert_eq!(d.median, Some(4.95));
+    }
+
+    #[test]
+    fn clear_differences_need_separate_intervals() {
+        let a = wilson(80, 100).unwrap();
+        let b = wilson(20, 100).unwrap();
+        let c = wilson(75, 100).unwrap();
+        assert!(clearly_different(&a, &b));
+        assert!(!clearly_different(&a, &c));
+    }
+}

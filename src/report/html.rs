@@ -92,6 +92,21 @@ pub fn render(m: &ReportModel, charts: &ChartSvgs) -> String {
         esc(&m.data_through),
         min
     );
+    h.push_str("<div class=\"cards\">\n");
+    for (label, hv) in [("New people reached", &m.new_people), ("People who took part", &m.active_people)] {
+        let _ = writeln!(
+            h,
+            "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div><div class=\"change\">{}<br>{}</div></div>",
+            label,
+            show(hv.this_period, min),
+            change(hv.this_period, hv.previous_period.map(|v| v as f64), "last week"),
+            change(hv.this_period, hv.four_week_average, "4-week average"),
+        );
+    }
+    if let Some(r) = m.attendance.show_rate.rate {
+        let _ = writeln!(h, "<div class=\"card\"><div class=\"label\">Show rate (all weeks)</div><div class=\"value\">{}</div><div class=\"change\">of {} RSVPs to meetings with attendance taken</div></div>", pct(r.value), show(m.attendance.show_rate.rsvps, min));
+    }
+    h.push_str("</div>\n");
     for f in &m.funnels {
         let _ = write!(h, "<h3>{} — this week</h3>\n<div class=\"cards\">\n", esc(&f.name));
         for s in &f.stages {
@@ -175,8 +190,12 @@ pub fn render(m: &ReportModel, charts: &ChartSvgs) -> String {
             }
             h.push_str("</tr>\n");
         }
-        h.push_str("</tbody>\n</table>\n<p class=\"note\">A cohort is <em>still maturing</em> while its people are within the funnel's window: its later stages can still grow, so do not compare it with older weeks yet.</p>\n</section>\n");
+        h.push_str("</tbody>\n</table>\n<p class=\"note\">A cohort is <em>still maturing</em> while its people are within the funnel's window: its later stages can still grow, so do not compare it with older weeks yet.</p>\n");
+        timing_html(&mut h, fi, f, min);
+        breakdowns_html(&mut h, fi, f, min);
+        h.push_str("</section>\n");
     }
+    attendance_html(&mut h, m);
 
     // Data quality
     let q = &m.quality;
@@ -233,6 +252,145 @@ pub fn render(m: &ReportModel, charts: &ChartSvgs) -> String {
     h.push_str(METHOD);
     h.push_str("</main>\n</body>\n</html>\n");
     h
+}
+
+fn days(v: Option<f64>) -> String {
+    match v {
+        Some(d) if d < 1.0 => format!("{:.0} h", d * 24.0),
+        Some(d) => format!("{d:.1} d"),
+        None => "–".into(),
+    }
+}
+
+fn timing_html(h: &mut String, fi: usize, f: &super::model::FunnelView, min: u64) {
+    let _ = writeln!(h, "<h3 id=\"timing-{fi}\">How long it takes</h3>");
+    h.push_str("<table>\n<thead><tr><th>Stage</th><th>People</th><th>Median from entry</th><th>Middle half</th><th>9 in 10 within</th><th>Median from previous stage</th></tr></thead>\n<tbody>\n");
+    for t in &f.time_to_convert {
+        let d = &t.from_entry;
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} – {}</td><td>{}</td><td>{}</td></tr>",
+            esc(&t.name),
+            show(d.people, min),
+            days(d.median),
+            days(d.p25),
+            days(d.p75),
+            days(d.p90),
+            days(t.from_previous.as_ref().and_then(|p| p.median))
+        );
+    }
+    h.push_str("</tbody>\n</table>\n<p class=\"note\">Days between the two steps, counted at the precision of the records (a sign-in sheet with only a date counts from that day's start).</p>\n");
+}
+
+fn breakdowns_html(h: &mut String, fi: usize, f: &super::model::FunnelView, min: u64) {
+    for (bi, b) in f.breakdowns.iter().enumerate() {
+        let _ = writeln!(h, "<h3 id=\"breakdown-{fi}-{bi}\">By {}</h3>", esc(&b.name.replace('_', " ")));
+        h.push_str("<table>\n<thead><tr><th>Bucket</th>");
+        for s in &f.stages {
+            let _ = write!(h, "<th>{}</th>", esc(&s.name));
+        }
+        h.push_str("</tr></thead>\n<tbody>\n");
+        for x in &b.buckets {
+            let _ = write!(h, "<tr><td>{}", esc(&x.value));
+            if !x.clearly_differs_from.is_empty() {
+                let _ = write!(
+                    h,
+                    " <span class=\"note\">clearly different from {}</span>",
+                    esc(&x.clearly_differs_from.join(", "))
+                );
+            }
+            h.push_str("</td>");
+            for (k, c) in x.counts.iter().enumerate() {
+                let r = if k == 0 {
+                    String::new()
+                } else {
+                    x.rates_from_entry[k]
+                        .map(|r| format!(" <span class=\"note\">{}</span>", pct(r.value)))
+                        .unwrap_or_default()
+                };
+                let _ = write!(h, "<td>{}{}</td>", show(*c, min), r);
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    if !f.breakdowns.is_empty() {
+        h.push_str("<p class=\"note\">Percentages are of the bucket's people who entered. \"Clearly different\" means the two ranges of likely values do not overlap at the last stage; otherwise a gap may be noise.</p>\n");
+    }
+}
+
+fn attendance_html(h: &mut String, m: &ReportModel) {
+    let min = m.min_cell;
+    let a = &m.attendance;
+    let title = match a.show_rate.rate {
+        Some(r) => format!("Meetings: {} of RSVPs show up", pct(r.value)),
+        None => "Meetings: too few RSVPs with attendance taken to give a show rate".to_string(),
+    };
+    let _ = writeln!(h, "<section id=\"attendance\">\n<h2>{}</h2>", esc(&title));
+    let s = &a.show_rate;
+    let _ = writeln!(
+        h,
+        "<p>All weeks: {} RSVPs to meetings where attendance was taken; {} came. Apart from those: {} no-shows recorded, {} declined, {} cancelled, {} walk-ins without an RSVP, and {} RSVPs to meetings where nobody took attendance (left out of the rate).</p>",
+        show(s.rsvps, min),
+        show(s.showed, min),
+        show(s.no_shows, min),
+        show(s.declined, min),
+        show(s.cancelled, min),
+        show(s.walk_ins, min),
+        show(s.unmarked_rsvps, min)
+    );
+    if !a.by_occasion.is_empty() {
+        h.push_str(
+            "<table>\n<thead><tr><th>Meeting</th><th>RSVPs</th><th>Came</th><th>Show rate</th><th>Walk-ins</th></tr></thead>\n<tbody>\n",
+        );
+        for o in a.by_occasion.iter().rev().take(12) {
+            let _ = writeln!(
+                h,
+                "<tr><td>{} <span class=\"note\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&o.occasion),
+                esc(&o.date),
+                show(o.show.rsvps, min),
+                show(o.show.showed, min),
+                o.show.rate.map(|r| pct(r.value)).unwrap_or_else(|| "–".into()),
+                show(o.show.walk_ins, min)
+            );
+        }
+        h.push_str("</tbody>\n</table>\n<p class=\"note\">The 12 most recent meetings with attendance taken.</p>\n");
+    }
+    h.push_str("<h3 id=\"repeat\">Coming back</h3>\n<table>\n<thead><tr><th>Within</th><th>First-time attenders</th><th>Came to another meeting</th><th>Rate</th><th>Rate, fully observed only</th></tr></thead>\n<tbody>\n");
+    for r in &a.repeat_attendance {
+        let _ = writeln!(
+            h,
+            "<tr><td>{} days</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            r.days,
+            show(r.first_attenders, min),
+            show(r.came_back, min),
+            r.rate.map(|x| pct(x.value)).unwrap_or_else(|| "–".into()),
+            r.rate_observed.map(|x| pct(x.value)).unwrap_or_else(|| "–".into())
+        );
+    }
+    h.push_str("</tbody>\n</table>\n<p class=\"note\">\"Fully observed\" counts only people whose first meeting was long enough ago for the whole period to be in the data.</p>\n");
+    let d = &a.first_touch_to_first_meeting;
+    let _ = writeln!(
+        h,
+        "<h3 id=\"first-meeting\">From first contact to first meeting</h3>\n<p>{} people came to a meeting after we first reached them in a chat, by text, by email or through a form. Half of them took {} or less; one in four took more than {}. {} came to a meeting before any digital contact.</p>",
+        show(d.people, min),
+        days(d.median),
+        days(d.p75),
+        show(a.met_before_digital_touch, min)
+    );
+    h.push_str("<h3 id=\"weeks\">New and active people by week</h3>\n<table>\n<thead><tr><th>Week</th><th>New people</th><th>People who took part</th></tr></thead>\n<tbody>\n");
+    for w in &m.weeks {
+        let _ = writeln!(
+            h,
+            "<tr><td>{} <span class=\"note\">{}</span></td><td>{}</td><td>{}</td></tr>",
+            esc(&w.period),
+            esc(&w.start),
+            show(w.new_people, min),
+            show(w.active_people, min)
+        );
+    }
+    h.push_str("</tbody>\n</table>\n<p class=\"note\">New: first seen that week in any export. Took part: did something themselves (posted, replied, RSVP'd, came to a meeting, joined, subscribed, filled a form); being texted or added to a group does not count.</p>\n</section>\n");
 }
 
 /// The finding a funnel's chart title states.

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::funnel::stats::Rate;
+use crate::funnel::organizing::{Organizing, ShowCounts};
+use crate::funnel::stats::{Distribution, Rate};
 use crate::funnel::{FunnelMetrics, Period};
 use crate::identity::IdentityStats;
 use crate::ingest::FileStats;
@@ -31,8 +32,103 @@ pub struct ReportModel {
     /// Date of the latest event in the data, in the pipeline's zone.
     pub data_through: String,
     pub min_cell: u64,
+    pub new_people: HeadlineView,
+    pub active_people: HeadlineView,
     pub funnels: Vec<FunnelView>,
+    pub attendance: AttendanceView,
+    /// New and active people per week, oldest first.
+    pub weeks: Vec<WeekView>,
     pub quality: QualityView,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HeadlineView {
+    pub this_period: Cell,
+    pub previous_period: Cell,
+    pub four_week_average: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekView {
+    pub period: String,
+    pub start: String,
+    pub new_people: Cell,
+    pub active_people: Cell,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShowView {
+    pub rsvps: Cell,
+    pub showed: Cell,
+    pub no_shows: Cell,
+    pub declined: Cell,
+    pub cancelled: Cell,
+    pub walk_ins: Cell,
+    pub unmarked_rsvps: Cell,
+    pub rate: Option<Rate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OccasionView {
+    pub occasion: String,
+    pub date: String,
+    #[serde(flatten)]
+    pub show: ShowView,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepeatView {
+    pub days: u32,
+    pub first_attenders: Cell,
+    pub came_back: Cell,
+    pub rate: Option<Rate>,
+    pub observed: Cell,
+    pub came_back_observed: Cell,
+    pub rate_observed: Option<Rate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttendanceView {
+    pub show_rate: ShowView,
+    /// Marked occasions only, oldest first.
+    pub by_occasion: Vec<OccasionView>,
+    pub repeat_attendance: Vec<RepeatView>,
+    pub first_touch_to_first_meeting: DistributionView,
+    pub met_before_digital_touch: Cell,
+}
+
+/// A distribution of days, published only when enough people are in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DistributionView {
+    pub people: Cell,
+    pub median: Option<f64>,
+    pub p25: Option<f64>,
+    pub p75: Option<f64>,
+    pub p90: Option<f64>,
+    pub mean: Option<f64>,
+    /// People per bin (bins: same day, 1, 2–3, 4–6, 7–13, 14–29, 30–59, 60+ days).
+    pub histogram: Vec<Cell>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakdownView {
+    pub name: String,
+    pub buckets: Vec<BucketView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BucketView {
+    pub value: String,
+    pub counts: Vec<Cell>,
+    pub rates_from_entry: Vec<Option<Rate>>,
+    pub clearly_differs_from: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimingView {
+    pub name: String,
+    pub from_previous: Option<DistributionView>,
+    pub from_entry: DistributionView,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +138,9 @@ pub struct FunnelView {
     pub window: String,
     pub stages: Vec<StageView>,
     pub cohorts: Vec<CohortView>,
+    pub breakdowns: Vec<BreakdownView>,
+    /// Stages 2..n.
+    pub time_to_convert: Vec<TimingView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -106,6 +205,7 @@ pub struct Inputs<'a> {
     pub period: &'a Period,
     pub min_cell: u64,
     pub funnels: &'a [FunnelMetrics],
+    pub organizing: &'a Organizing,
     pub files: &'a [FileStats],
     pub quarantine_by_reason: BTreeMap<String, u64>,
     pub identity: &'a IdentityStats,
@@ -116,6 +216,115 @@ fn cell(v: u64, min: u64) -> Cell {
         None
     } else {
         Some(v)
+    }
+}
+
+/// Complementary suppression for cells whose total is published: a column never holds exactly
+/// one hidden cell (else total minus the others reveals it); the smallest shown cell is hidden too.
+pub fn complement(cells: &mut [Cell]) {
+    if cells.iter().filter(|c| c.is_none()).count() == 1 {
+        if let Some(i) = (0..cells.len()).filter(|&i| cells[i].is_some()).min_by_key(|&i| (cells[i], i)) {
+            cells[i] = None;
+        }
+    }
+}
+
+fn distribution_view(d: &Distribution, min: u64) -> DistributionView {
+    let people = cell(d.count, min);
+    let shown = |v: Option<f64>| if people.is_some() { v } else { None };
+    let mut histogram: Vec<Cell> = d.histogram.iter().map(|&v| cell(v, min)).collect();
+    if people.is_some() {
+        complement(&mut histogram);
+    } else {
+        histogram.iter_mut().for_each(|c| *c = None);
+    }
+    DistributionView {
+        people,
+        median: shown(d.median),
+        p25: shown(d.p25),
+        p75: shown(d.p75),
+        p90: shown(d.p90),
+        mean: shown(d.mean),
+        histogram,
+    }
+}
+
+fn show_view(c: &ShowCounts, min: u64) -> ShowView {
+    let rsvps = cell(c.rsvps, min);
+    let showed = cell(c.showed, min);
+    ShowView {
+        rsvps,
+        showed,
+        no_shows: cell(c.no_shows, min),
+        declined: cell(c.declined, min),
+        cancelled: cell(c.cancelled, min),
+        walk_ins: cell(c.walk_ins, min),
+        unmarked_rsvps: cell(c.unmarked_rsvps, min),
+        rate: rate_if(c.rate, showed, rsvps),
+    }
+}
+
+fn attendance_view(o: &Organizing, min: u64) -> AttendanceView {
+    let mut by_occasion: Vec<OccasionView> = o
+        .show_rate_by_occasion
+        .iter()
+        .filter(|x| x.marked)
+        .map(|x| OccasionView {
+            occasion: x.occasion.clone(),
+            date: x.date.clone(),
+            show: show_view(&x.counts, min),
+        })
+        .collect();
+    // The overall RSVP and show counts are published: no column may hide exactly one occasion.
+    for col in 0..2 {
+        let mut cells: Vec<Cell> = by_occasion
+            .iter()
+            .map(|x| if col == 0 { x.show.rsvps } else { x.show.showed })
+            .collect();
+        complement(&mut cells);
+        for (x, c) in by_occasion.iter_mut().zip(cells) {
+            if col == 0 {
+                x.show.rsvps = c
+            } else {
+                x.show.showed = c
+            }
+            x.show.rate = rate_if(x.show.rate, x.show.showed, x.show.rsvps);
+        }
+    }
+    AttendanceView {
+        show_rate: show_view(&o.show_rate, min),
+        by_occasion,
+        repeat_attendance: o
+            .repeat_attendance
+            .iter()
+            .map(|r| {
+                let (all, back, obs, back_obs) = (
+                    cell(r.first_attenders, min),
+                    cell(r.came_back, min),
+                    cell(r.observed, min),
+                    cell(r.came_back_observed, min),
+                );
+                RepeatView {
+                    days: r.days,
+                    first_attenders: all,
+                    came_back: back,
+                    rate: rate_if(r.rate, back, all),
+                    observed: obs,
+                    came_back_observed: back_obs,
+                    rate_observed: rate_if(r.rate_observed, back_obs, obs),
+                }
+            })
+            .collect(),
+        first_touch_to_first_meeting: distribution_view(&o.first_touch_to_first_meeting, min),
+        met_before_digital_touch: cell(o.met_before_digital_touch, min),
+    }
+}
+
+fn headline_view(h: &crate::funnel::organizing::Headline, min: u64) -> HeadlineView {
+    HeadlineView {
+        this_period: cell(h.this_period, min),
+        previous_period: cell(h.previous_period, min),
+        four_week_average: (h.four_week_average * 4.0 >= min as f64).then_some(h.four_week_average),
     }
 }
 
@@ -146,7 +355,7 @@ pub fn build(i: &Inputs) -> ReportModel {
         .collect();
     let id = i.identity;
     ReportModel {
-        schema_version: 1,
+        schema_version: 2,
         pipeline: i.pipeline.to_string(),
         period: i.period.label.clone(),
         period_start: i.period.start.to_string(),
@@ -154,7 +363,21 @@ pub fn build(i: &Inputs) -> ReportModel {
         timezone: i.timezone.to_string(),
         data_through: crate::timeutil::local_date(i.period.cutoff_us, i.period.tz).to_string(),
         min_cell: min,
+        new_people: headline_view(&i.organizing.new_people, min),
+        active_people: headline_view(&i.organizing.active_people, min),
         funnels,
+        attendance: attendance_view(i.organizing, min),
+        weeks: i
+            .organizing
+            .weeks
+            .iter()
+            .map(|w| WeekView {
+                period: w.period.clone(),
+                start: w.start.clone(),
+                new_people: cell(w.new_people, min),
+                active_people: cell(w.active_people, min),
+            })
+            .collect(),
         quality: QualityView {
             rows_read: files.iter().map(|f| f.rows).sum(),
             events: files.iter().map(|f| f.events).sum(),
@@ -235,12 +458,68 @@ fn funnel_view(f: &FunnelMetrics, min: u64) -> FunnelView {
             }
         })
         .collect();
+    let breakdowns = f
+        .breakdowns
+        .iter()
+        .map(|b| {
+            let mut buckets: Vec<BucketView> = b
+                .buckets
+                .iter()
+                .map(|x| BucketView {
+                    value: x.value.clone(),
+                    counts: x.counts.iter().map(|&v| cell(v, min)).collect(),
+                    rates_from_entry: x.rates_from_entry.clone(),
+                    clearly_differs_from: Vec::new(),
+                })
+                .collect();
+            // Buckets add up to the published stage counts.
+            for k in 0..n {
+                let mut col: Vec<Cell> = buckets.iter().map(|x| x.counts[k]).collect();
+                complement(&mut col);
+                for (x, c) in buckets.iter_mut().zip(col) {
+                    x.counts[k] = c;
+                }
+            }
+            for x in buckets.iter_mut() {
+                let entry = x.counts[0];
+                for k in 0..n {
+                    x.rates_from_entry[k] = rate_if(x.rates_from_entry[k], x.counts[k], entry);
+                }
+            }
+            let last = n.saturating_sub(1);
+            let published: Vec<String> = buckets
+                .iter()
+                .filter(|x| x.rates_from_entry.get(last).copied().flatten().is_some())
+                .map(|x| x.value.clone())
+                .collect();
+            for (x, src) in buckets.iter_mut().zip(&b.buckets) {
+                if published.contains(&x.value) {
+                    x.clearly_differs_from = src.clearly_differs_from.iter().filter(|o| published.contains(o)).cloned().collect();
+                }
+            }
+            BreakdownView {
+                name: b.name.clone(),
+                buckets,
+            }
+        })
+        .collect();
+    let time_to_convert = f
+        .time_to_convert
+        .iter()
+        .map(|t| TimingView {
+            name: t.name.clone(),
+            from_previous: t.from_previous.as_ref().map(|d| distribution_view(d, min)),
+            from_entry: distribution_view(&t.from_entry, min),
+        })
+        .collect();
     FunnelView {
         name: f.name.clone(),
         order: f.order.to_string(),
         window: f.window.clone(),
         stages,
         cohorts,
+        breakdowns,
+        time_to_convert,
     }
 }
 

@@ -1,0 +1,311 @@
+//! Organizing metrics that are not funnels: show rate, repeat attendance, time from first
+//! digital touch to first meeting, new and active people per week.
+//!
+//! Takes: the events, the timeline, the persons, the report [`Period`] and the funnel
+//! [`Context`] (for occasions and precision-aware comparisons). Gives: [`Organizing`].
+//! Promises, as DESIGN.md §4 defines them (organizers excluded everywhere):
+//! - **Show rate** per occasion and overall: of the people who RSVP'd (rsvp or rsvp_confirmed,
+//!   not cancelled afterwards), the share who attended that occasion. Occasions where nobody's
+//!   attendance was recorded (no attended and no no_show event) are *unmarked*: excluded from
+//!   the rate and counted. No-shows, declines, cancellations and walk-ins (attended without an
+//!   RSVP) are counted apart.
+//! - **Repeat attendance**: of the people who attended at least once, the share who attended a
+//!   different occasion within 30 and within 60 days of their first attendance — over all first
+//!   attenders, and over those whose whole 30/60 days are inside the data.
+//! - **First digital touch to first meeting**: days from a person's first messaging, sms, email
+//!   or form event to their first attendance, for people whose first meeting came after it.
+//! - **New people** per week (first event of any kind in the week) and **active people** (did
+//!   something themselves that week: posted, replied, RSVP'd, attended, joined, subscribed,
+//!   clicked, submitted a form — being texted or added does not count).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::aggregate::gap_days;
+use super::stats::{distribution, wilson, Distribution, Rate};
+use super::{Context, Period};
+use crate::identity::Person;
+use crate::schema::{Action, Channel};
+use crate::timeline::Timeline;
+use crate::timeutil;
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ShowCounts {
+    /// People with a standing RSVP to a marked occasion.
+    pub rsvps: u64,
+    /// Of those, people who attended it.
+    pub showed: u64,
+    pub no_shows: u64,
+    pub declined: u64,
+    pub cancelled: u64,
+    /// Attended without an RSVP.
+    pub walk_ins: u64,
+    /// RSVPs to occasions without any recorded attendance (excluded from the rate).
+    pub unmarked_rsvps: u64,
+    pub rate: Option<Rate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OccasionShow {
+    pub occasion: String,
+    /// Local date of the occasion's first attendance or RSVP event.
+    pub date: String,
+    pub marked: bool,
+    #[serde(flatten)]
+    pub counts: ShowCounts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Repeat {
+    pub days: u32,
+    pub first_attenders: u64,
+    pub came_back: u64,
+    pub rate: Option<Rate>,
+    /// First attenders whose whole window is inside the data.
+    pub observed: u64,
+    pub came_back_observed: u64,
+    pub rate_observed: Option<Rate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WeekCount {
+    pub period: String,
+    pub start: String,
+    pub new_people: u64,
+    pub active_people: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Organizing {
+    pub show_rate: ShowCounts,
+    /// Occasions with RSVPs or attendance, oldest first.
+    pub show_rate_by_occasion: Vec<OccasionShow>,
+    pub repeat_attendance: Vec<Repeat>,
+    pub first_touch_to_first_meeting: Distribution,
+    /// People whose first meeting came before any digital touch.
+    pub met_before_digital_touch: u64,
+    /// Weeks ending with the report period, oldest first.
+    pub weeks: Vec<WeekCount>,
+    /// The report week's new and active people against last week and the 4-week average.
+    pub new_people: Headline,
+    pub active_people: Headline,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Headline {
+    pub this_period: u64,
+    pub previous_period: u64,
+    pub four_week_average: f64,
+}
+
+fn is_rsvp(a: Action) -> bool {
+    matches!(a, Action::Rsvp | Action::RsvpConfirmed)
+}
+
+/// Actions a person does themselves (for "active").
+pub fn is_active(a: Action) -> bool {
+    use Action::*;
+    matches!(
+        a,
+        GroupJoined | MessageSent | EmailSubscribed | EmailClicked | TextSent | Rsvp | RsvpConfirmed | Attended | FormSubmitted
+    )
+}
+
+fn is_digital(c: Channel) -> bool {
+    matches!(c, Channel::Messaging | Channel::Sms | Channel::Email | Channel::Form)
+}
+
+pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &Period, weeks: usize) -> Organizing {
+    let events = ctx.events;
+    let tz = ctx.tz;
+    let members: Vec<usize> = (0..timeline.persons()).filter(|&p| !persons[p].organizer).collect();
+
+    // ---- show rate: per (occasion, person) the last RSVP-ish state and attendance
+    #[derive(Default)]
+    struct PersonAt {
+        rsvp_ts: Option<(i64, u64)>,
+        cancel_after_rsvp: bool,
+        declined: bool,
+        attended: bool,
+        no_show: bool,
+    }
+    let mut occ: BTreeMap<u32, BTreeMap<usize, PersonAt>> = BTreeMap::new();
+    let mut occ_first_ts: BTreeMap<u32, i64> = BTreeMap::new();
+    let mut occ_name: BTreeMap<u32, String> = BTreeMap::new();
+    for &p in &members {
+        for &i in timeline.person(p) {
+            let e = &events[i as usize];
+            if !matches!(
+                e.action,
+                Action::Rsvp | Action::RsvpConfirmed | Action::RsvpCancelled | Action::Declined | Action::Attended | Action::NoShow
+            ) {
+                continue;
+            }
+            let o = ctx.occasion(i);
+            occ_name.entry(o).or_insert_with(|| super::occasion_key(e, tz));
+            let first = occ_first_ts.entry(o).or_insert(e.ts);
+            *first = (*first).min(e.ts);
+            let st = occ.entry(o).or_default().entry(p).or_default();
+            match e.action {
+                a if is_rsvp(a) => {
+                    st.rsvp_ts = Some((e.ts, e.event_id));
+                    st.cancel_after_rsvp = false;
+                }
+                Action::RsvpCancelled => st.cancel_after_rsvp = true,
+                Action::Declined => st.declined = true,
+                Action::Attended => st.attended = true,
+                Action::NoShow => st.no_show = true,
+                _ => {}
+            }
+        }
+    }
+    let mut overall = ShowCounts::default();
+    let mut by_occasion = Vec::new();
+    for (o, people) in &occ {
+        let marked = people.values().any(|s| s.attended || s.no_show);
+        let mut c = ShowCounts::default();
+        for s in people.values() {
+            let standing = s.rsvp_ts.is_some() && !s.cancel_after_rsvp;
+            if s.rsvp_ts.is_some() && s.cancel_after_rsvp {
+                c.cancelled += 1;
+            }
+            if s.declined {
+                c.declined += 1;
+            }
+            if s.attended && !standing {
+                c.walk_ins += 1;
+            }
+            if s.no_show {
+                c.no_shows += 1;
+            }
+            if standing {
+                if marked {
+                    c.rsvps += 1;
+                    if s.attended {
+                        c.showed += 1;
+                    }
+                } else {
+                    c.unmarked_rsvps += 1;
+                }
+            }
+        }
+        c.rate = wilson(c.showed, c.rsvps);
+        overall.rsvps += c.rsvps;
+        overall.showed += c.showed;
+        overall.no_shows += c.no_shows;
+        overall.declined += c.declined;
+        overall.cancelled += c.cancelled;
+        overall.walk_ins += c.walk_ins;
+        overall.unmarked_rsvps += c.unmarked_rsvps;
+        by_occasion.push(OccasionShow {
+            occasion: occ_name[o].clone(),
+            date: timeutil::local_date(occ_first_ts[o], tz).to_string(),
+            marked,
+            counts: c,
+        });
+    }
+    overall.rate = wilson(overall.showed, overall.rsvps);
+    by_occasion.sort_by(|a, b| (&a.date, &a.occasion).cmp(&(&b.date, &b.occasion)));
+
+    // ---- repeat attendance and first digital touch → first meeting
+    let mut repeat = [(30u32, 0u64, 0u64, 0u64, 0u64), (60, 0, 0, 0, 0)];
+    let mut touch_gaps = Vec::new();
+    let mut met_first = 0u64;
+    for &p in &members {
+        let evs = timeline.person(p);
+        let Some(&first) = evs.iter().find(|&&i| events[i as usize].action == Action::Attended) else {
+            continue;
+        };
+        let f = &events[first as usize];
+        for r in repeat.iter_mut() {
+            let bound = f.ts.saturating_add(r.0 as i64 * timeutil::US_PER_DAY);
+            let came_back = evs.iter().any(|&i| {
+                let e = &events[i as usize];
+                i != first
+                    && e.action == Action::Attended
+                    && ctx.occasion(i) != ctx.occasion(first)
+                    && ctx.cmp(i, first) != Ordering::Less
+                    && ctx.cmp_bound(i, bound, f.precision) != Ordering::Greater
+            });
+            let observed = bound <= period.cutoff_us;
+            r.1 += 1;
+            r.2 += came_back as u64;
+            r.3 += observed as u64;
+            r.4 += (observed && came_back) as u64;
+        }
+        match evs.iter().find(|&&i| is_digital(events[i as usize].channel)) {
+            Some(&t) if ctx.cmp(first, t) != Ordering::Less => touch_gaps.push(gap_days(&events[t as usize], f, tz)),
+            _ => met_first += 1,
+        }
+    }
+    let repeat_attendance = repeat
+        .iter()
+        .map(|&(days, all, back, obs, back_obs)| Repeat {
+            days,
+            first_attenders: all,
+            came_back: back,
+            rate: wilson(back, all),
+            observed: obs,
+            came_back_observed: back_obs,
+            rate_observed: wilson(back_obs, obs),
+        })
+        .collect();
+
+    // ---- new and active people per week
+    let count_week = |pw: &Period| -> (u64, u64) {
+        let mut new = 0;
+        let mut active = 0;
+        for &p in &members {
+            let evs = timeline.person(p);
+            if let Some(&i) = evs.first() {
+                if pw.holds(timeutil::local_date(events[i as usize].ts, tz)) {
+                    new += 1;
+                }
+            }
+            if evs
+                .iter()
+                .any(|&i| is_active(events[i as usize].action) && pw.holds(timeutil::local_date(events[i as usize].ts, tz)))
+            {
+                active += 1;
+            }
+        }
+        (new, active)
+    };
+    let weeks_list: Vec<WeekCount> = period
+        .last_weeks(weeks.max(5))
+        .iter()
+        .map(|pw| {
+            let (n, a) = count_week(pw);
+            WeekCount {
+                period: pw.label.clone(),
+                start: pw.start.to_string(),
+                new_people: n,
+                active_people: a,
+            }
+        })
+        .collect();
+    let headline = |f: &dyn Fn(&WeekCount) -> u64| {
+        let k = weeks_list.len();
+        Headline {
+            this_period: f(&weeks_list[k - 1]),
+            previous_period: f(&weeks_list[k - 2]),
+            four_week_average: (k - 5..k - 1).map(|i| f(&weeks_list[i]) as f64).sum::<f64>() / 4.0,
+        }
+    };
+    let new_people = headline(&|w: &WeekCount| w.new_people);
+    let active_people = headline(&|w: &WeekCount| w.active_people);
+    let weeks_list = weeks_list[weeks_list.len() - weeks..].to_vec();
+
+    Organizing {
+        show_rate: overall,
+        show_rate_by_occasion: by_occasion,
+        repeat_attendance,
+        first_touch_to_first_meeting: distribution(touch_gaps),
+        met_before_digital_touch: met_first,
+        weeks: weeks_list,
+        new_people,
+        active_people,
+    }
+}
