@@ -88,12 +88,12 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
 
     progress("measuring funnels");
     let t = Instant::now();
-    let ctx = funnel::Context::new(&ing.events, plan.timezone);
+    let ctx = funnel::Context::from_events(&ing.events, plan.timezone);
     let mut metrics = Vec::new();
     let mut people_per_funnel = Vec::new();
     for f in &plan.funnels {
         let people = funnel::people_in(f, &ctx, &tl, &res.persons);
-        metrics.push(funnel::metrics(f, &people, &ing.events, &tl, &period, plan.report.cohort_weeks));
+        metrics.push(funnel::metrics(f, &people, &ctx, &tl, &period, plan.report.cohort_weeks));
         people_per_funnel.push(people);
     }
     let organizing = funnel::organizing::compute(&ctx, &tl, &res.persons, &period, plan.report.cohort_weeks);

@@ -215,7 +215,7 @@ fn funnel_counts_breakdowns_cohorts_and_timing() {
     let plan = ladder();
     let people = funnel::people(&plan, &events, &tl, &res.persons, tz());
     let cutoff = events.iter().map(|e| e.ts).max().unwrap();
-    let m = funnel::metrics(&plan, &people, &events, &tl, &period(cutoff), 2);
+    let m = funnel::metrics(&plan, &people, &Context::from_events(&events, tz()), &tl, &period(cutoff), 2);
 
     assert_eq!(m.stages.iter().map(|s| s.count).collect::<Vec<_>>(), vec![3, 1, 1, 1, 1]);
     assert!((m.stages[1].rate_from_previous.unwrap().value - 1.0 / 3.0).abs() < 1e-12);
@@ -274,9 +274,9 @@ fn a_cohort_is_maturing_until_its_window_has_passed() {
     let plan = ladder();
     let people = funnel::people(&plan, &events, &tl, &res.persons, tz());
     // cut-off a week after the period: the W10 cohort (ends 03-09) needs data to 04-08
-    let m = funnel::metrics(&plan, &people, &events, &tl, &period(at(16, 3, 0)), 1);
+    let m = funnel::metrics(&plan, &people, &Context::from_events(&events, tz()), &tl, &period(at(16, 3, 0)), 1);
     assert!(m.cohorts[0].maturing);
-    let m = funnel::metrics(&plan, &people, &events, &tl, &period(at(8, 4, 0)), 1);
+    let m = funnel::metrics(&plan, &people, &Context::from_events(&events, tz()), &tl, &period(at(8, 4, 0)), 1);
     assert!(!m.cohorts[0].maturing, "the bound is inclusive: 03-09 + 30 days = 04-08");
 }
 
@@ -284,7 +284,7 @@ fn a_cohort_is_maturing_until_its_window_has_passed() {
 fn organizing_metrics_by_hand() {
     let (events, res) = build(&fixture());
     let tl = timeline::build(&events, &res);
-    let ctx = Context::new(&events, tz());
+    let ctx = Context::from_events(&events, tz());
     let cutoff = events.iter().map(|e| e.ts).max().unwrap();
     let o = organizing::compute(&ctx, &tl, &res.persons, &period(cutoff), 4);
 
@@ -379,7 +379,7 @@ mod invariants {
             }
             let people = funnel::people(&plan, &events, &tl, &res.persons, tz());
             let cutoff = events.iter().map(|x| x.ts).max().unwrap();
-            let m = funnel::metrics(&plan, &people, &events, &tl, &period(cutoff), 3);
+            let m = funnel::metrics(&plan, &people, &Context::from_events(&events, tz()), &tl, &period(cutoff), 3);
             let counts: Vec<u64> = m.stages.iter().map(|s| s.count).collect();
             prop_assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{:?}", counts);
             for b in &m.breakdowns {
@@ -403,7 +403,7 @@ mod invariants {
             for p in &people {
                 prop_assert!(!res.persons[p.person as usize].organizer);
             }
-            let o = organizing::compute(&Context::new(&events, tz()), &tl, &res.persons, &period(cutoff), 4);
+            let o = organizing::compute(&Context::from_events(&events, tz()), &tl, &res.persons, &period(cutoff), 4);
             prop_assert!(o.show_rate.showed <= o.show_rate.rsvps);
             for r in &o.repeat_attendance {
                 prop_assert!(r.came_back <= r.first_attenders && r.came_back_observed <= r.observed && r.observed <= r.first_attenders);

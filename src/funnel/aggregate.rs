@@ -12,11 +12,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::stats::{clearly_different, distribution, wilson, Distribution, Rate};
-use super::{interval_start, Period, PersonFunnel};
-use crate::config::{Dim, FunnelPlan, Order};
-use crate::schema::Event;
+use super::{Context, Period, PersonFunnel};
+use crate::config::{FunnelPlan, Order};
 use crate::timeline::Timeline;
-use crate::timeutil;
 
 /// The bucket of people with no value for a breakdown.
 pub const UNKNOWN: &str = "unknown";
@@ -89,40 +87,17 @@ pub struct FunnelMetrics {
     pub time_to_convert: Vec<TimingMetric>,
 }
 
-/// Gap in days between two events, both truncated to the pair's coarser precision.
-pub fn gap_days(a: &Event, b: &Event, tz: chrono_tz::Tz) -> f64 {
-    let p = a.precision.max(b.precision);
-    let d = interval_start(b.ts, p, tz) - interval_start(a.ts, p, tz);
-    d as f64 / timeutil::US_PER_DAY as f64
-}
-
-/// A breakdown value read from one event.
-pub fn dim_value(dim: Dim, e: &Event) -> Option<String> {
-    match dim {
-        Dim::Channel => Some(e.channel.as_str().to_string()),
-        Dim::Tool => Some(e.tool.as_str().to_string()),
-        Dim::Source => Some(e.source.clone()),
-        Dim::Context => e.context.clone(),
-        Dim::UtmSource => e.utm_source.clone(),
-        Dim::UtmMedium => e.utm_medium.clone(),
-        Dim::UtmCampaign => e.utm_campaign.clone(),
-        Dim::Attr(i) => e.attrs.get(i).cloned().flatten(),
-    }
-    .filter(|v| !v.trim().is_empty())
-}
-
 /// Aggregates per-person results into the published metrics.
 pub fn metrics(
     plan: &FunnelPlan,
     people: &[PersonFunnel],
-    events: &[Event],
+    ctx: &Context,
     timeline: &Timeline,
     period: &Period,
     cohort_weeks: usize,
 ) -> FunnelMetrics {
     let n = plan.stages.len();
-    let tz = period.tz;
-    let entered: Vec<&PersonFunnel> = people.iter().filter(|p| events[p.fills[0] as usize].ts < period.end_us).collect();
+    let entered: Vec<&PersonFunnel> = people.iter().filter(|p| ctx.ts[p.fills[0] as usize] < period.end_us).collect();
     let reach = |ps: &[&PersonFunnel], k: usize| ps.iter().filter(|p| p.fills.len() > k).count() as u64;
     let counts: Vec<u64> = (0..n).map(|k| reach(&entered, k)).collect();
     let stages = (0..n)
@@ -135,12 +110,12 @@ pub fn metrics(
         })
         .collect();
 
-    let entry_date = |p: &PersonFunnel| timeutil::local_date(events[p.fills[0] as usize].ts, tz);
+    let entry_day = |p: &PersonFunnel| ctx.day[p.fills[0] as usize];
     let cohorts = period
         .last_weeks(cohort_weeks)
         .into_iter()
         .map(|pw| {
-            let members: Vec<&PersonFunnel> = entered.iter().copied().filter(|p| pw.holds(entry_date(p))).collect();
+            let members: Vec<&PersonFunnel> = entered.iter().copied().filter(|p| pw.holds_day(entry_day(p))).collect();
             CohortMetric {
                 period: pw.label.clone(),
                 start: pw.start,
@@ -155,11 +130,7 @@ pub fn metrics(
             .map(|k| {
                 people
                     .iter()
-                    .filter(|p| {
-                        p.fills
-                            .get(k)
-                            .is_some_and(|&i| pw.holds(timeutil::local_date(events[i as usize].ts, tz)))
-                    })
+                    .filter(|p| p.fills.get(k).is_some_and(|&i| pw.holds_day(ctx.day[i as usize])))
                     .count() as u64
             })
             .collect()
@@ -179,12 +150,12 @@ pub fn metrics(
         .map(|b| {
             let value_of = |p: &PersonFunnel| -> Option<String> {
                 match b.at_stage {
-                    Some(k) => p.fills.get(k).and_then(|&i| dim_value(b.dim, &events[i as usize])),
+                    Some(k) => p.fills.get(k).and_then(|&i| ctx.dim_value(b.dim, i)),
                     None => {
                         // first touch: the first non-null value up to and including entry
                         let evs = timeline.person(p.person as usize);
                         let upto = evs.iter().position(|&i| i == p.fills[0]).unwrap_or(evs.len().saturating_sub(1));
-                        evs[..=upto].iter().find_map(|&i| dim_value(b.dim, &events[i as usize]))
+                        evs[..=upto].iter().find_map(|&i| ctx.dim_value(b.dim, i))
                     }
                 }
             };
@@ -238,11 +209,10 @@ pub fn metrics(
     let time_to_convert = (1..n)
         .map(|k| {
             let reached: Vec<&&PersonFunnel> = entered.iter().filter(|p| p.fills.len() > k).collect();
-            let ev = |i: u32| &events[i as usize];
-            let from_entry = distribution(reached.iter().map(|p| gap_days(ev(p.fills[0]), ev(p.fills[k]), tz)).collect());
+            let from_entry = distribution(reached.iter().map(|p| ctx.gap_days(p.fills[0], p.fills[k])).collect());
             let from_previous = match plan.order {
                 Order::Ordered => Some(distribution(
-                    reached.iter().map(|p| gap_days(ev(p.fills[k - 1]), ev(p.fills[k]), tz)).collect(),
+                    reached.iter().map(|p| ctx.gap_days(p.fills[k - 1], p.fills[k])).collect(),
                 )),
                 Order::Unordered => None,
             };

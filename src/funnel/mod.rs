@@ -16,12 +16,12 @@
 //! stage"), so SQL engines can compute the same.
 
 pub mod aggregate;
+pub mod context;
 pub mod organizing;
 pub mod period;
 pub mod stats;
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use chrono_tz::Tz;
 
@@ -32,6 +32,7 @@ use crate::timeline::Timeline;
 use crate::timeutil;
 
 pub use aggregate::{metrics, FunnelMetrics};
+pub use context::{Compiled, Context};
 pub use period::Period;
 
 /// The stages one person filled: `fills[k]` is the event index that filled stage k.
@@ -87,63 +88,16 @@ pub fn occasion_key(e: &Event, tz: Tz) -> String {
     }
 }
 
-/// Per-event facts every funnel of a run needs, computed once: local day numbers and interned
-/// occasions.
-pub struct Context<'a> {
-    pub events: &'a [Event],
-    pub tz: Tz,
-    day: Vec<i32>,
-    occ: Vec<u32>,
-}
-
-impl<'a> Context<'a> {
-    pub fn new(events: &'a [Event], tz: Tz) -> Self {
-        let mut ids: HashMap<String, u32> = HashMap::new();
-        let mut occ = Vec::with_capacity(events.len());
-        let mut day = Vec::with_capacity(events.len());
-        for e in events {
-            let n = ids.len() as u32;
-            occ.push(*ids.entry(occasion_key(e, tz)).or_insert(n));
-            day.push(timeutil::local_day_number(e.ts, tz));
-        }
-        Context { events, tz, day, occ }
-    }
-
-    fn key(&self, i: u32, p: Precision) -> i64 {
-        let e = &self.events[i as usize];
-        match p {
-            Precision::Second => e.ts.div_euclid(timeutil::US_PER_SEC),
-            Precision::Minute => e.ts.div_euclid(timeutil::US_PER_MIN),
-            Precision::Day => self.day[i as usize] as i64,
-        }
-    }
-
-    /// Event `a` against event `b` at the coarser of their precisions.
-    fn cmp(&self, a: u32, b: u32) -> Ordering {
-        let p = self.events[a as usize].precision.max(self.events[b as usize].precision);
-        self.key(a, p).cmp(&self.key(b, p))
-    }
-
-    /// Event `a` against the instant `bound` carrying precision `bp`.
-    fn cmp_bound(&self, a: u32, bound: i64, bp: Precision) -> Ordering {
-        let p = self.events[a as usize].precision.max(bp);
-        self.key(a, p).cmp(&truncate(bound, p, self.tz))
-    }
-
-    pub fn occasion(&self, i: u32) -> u32 {
-        self.occ[i as usize]
-    }
-}
-
 /// Runs one funnel over every non-organizer person.
 pub fn people(plan: &FunnelPlan, events: &[Event], timeline: &Timeline, persons: &[Person], tz: Tz) -> Vec<PersonFunnel> {
-    let ctx = Context::new(events, tz);
+    let ctx = Context::from_events(events, tz);
     people_in(plan, &ctx, timeline, persons)
 }
 
-/// [`people`] with a precomputed [`Context`] (shared by the funnels of one run).
+/// [`people`] over a prepared [`Context`] (shared by the funnels of one run).
 pub fn people_in(plan: &FunnelPlan, ctx: &Context, timeline: &Timeline, persons: &[Person]) -> Vec<PersonFunnel> {
     let n = plan.stages.len();
+    let preds: Vec<Compiled> = plan.stages.iter().map(|s| Compiled::new(&s.when, ctx)).collect();
     // For each stage, the other stages with an identical predicate.
     let same_pred: Vec<Vec<usize>> = (0..n)
         .map(|k| (0..n).filter(|&j| j != k && plan.stages[j].when == plan.stages[k].when).collect())
@@ -154,33 +108,33 @@ pub fn people_in(plan: &FunnelPlan, ctx: &Context, timeline: &Timeline, persons:
             continue;
         }
         let evs = timeline.person(p);
-        let Some(&first) = evs.iter().find(|&&i| plan.stages[0].when.matches(&ctx.events[i as usize])) else {
+        let Some(&first) = evs.iter().find(|&&i| preds[0].matches(ctx, i)) else {
             continue;
         };
         let fills = match plan.order {
-            Order::Ordered => ordered(plan, ctx, evs, first, &same_pred),
-            Order::Unordered => unordered(plan, ctx, evs, first, &same_pred),
+            Order::Ordered => ordered(plan, &preds, ctx, evs, first, &same_pred),
+            Order::Unordered => unordered(plan, &preds, ctx, evs, first, &same_pred),
         };
         out.push(PersonFunnel { person: p as u32, fills });
     }
     out
 }
 
-fn ordered(plan: &FunnelPlan, ctx: &Context, evs: &[u32], first: u32, same_pred: &[Vec<usize>]) -> Vec<u32> {
-    let t1 = &ctx.events[first as usize];
-    let bound = t1.ts.saturating_add(plan.window_us);
+fn ordered(plan: &FunnelPlan, preds: &[Compiled], ctx: &Context, evs: &[u32], first: u32, same_pred: &[Vec<usize>]) -> Vec<u32> {
+    let (t1, p1) = (ctx.ts[first as usize], ctx.precision[first as usize]);
+    let bound = t1.saturating_add(plan.window_us);
     let mut fills = vec![first];
-    for (k, stage) in plan.stages.iter().enumerate().skip(1) {
+    for (k, pred) in preds.iter().enumerate().skip(1) {
         let prev = *fills.last().expect("non-empty");
         let found = evs.iter().copied().find(|&i| {
-            stage.when.matches(&ctx.events[i as usize])
+            pred.matches(ctx, i)
                 && !fills.contains(&i)
                 && ctx.cmp(i, prev) != Ordering::Less
-                && ctx.cmp_bound(i, bound, t1.precision) != Ordering::Greater
+                && ctx.cmp_bound(i, bound, p1) != Ordering::Greater
                 && same_pred[k]
                     .iter()
                     .filter(|&&j| j < k)
-                    .all(|&j| ctx.occasion(i) != ctx.occasion(fills[j]))
+                    .all(|&j| ctx.occasion[i as usize] != ctx.occasion[fills[j] as usize])
         });
         match found {
             Some(i) => fills.push(i),
@@ -192,25 +146,21 @@ fn ordered(plan: &FunnelPlan, ctx: &Context, evs: &[u32], first: u32, same_pred:
 
 /// Unordered: the longest prefix S2..Sk with an exact assignment of distinct events (and
 /// distinct occasions among identical predicates) inside [entry, entry + window].
-fn unordered(plan: &FunnelPlan, ctx: &Context, evs: &[u32], first: u32, same_pred: &[Vec<usize>]) -> Vec<u32> {
+fn unordered(plan: &FunnelPlan, preds: &[Compiled], ctx: &Context, evs: &[u32], first: u32, same_pred: &[Vec<usize>]) -> Vec<u32> {
     let n = plan.stages.len();
-    let t1 = &ctx.events[first as usize];
-    let bound = t1.ts.saturating_add(plan.window_us);
+    let (t1, p1) = (ctx.ts[first as usize], ctx.precision[first as usize]);
+    let bound = t1.saturating_add(plan.window_us);
     let in_window: Vec<u32> = evs
         .iter()
         .copied()
-        .filter(|&i| i != first && ctx.cmp(i, first) != Ordering::Less && ctx.cmp_bound(i, bound, t1.precision) != Ordering::Greater)
+        .filter(|&i| i != first && ctx.cmp(i, first) != Ordering::Less && ctx.cmp_bound(i, bound, p1) != Ordering::Greater)
         .collect();
     let candidates: Vec<Vec<u32>> = (0..n)
         .map(|k| {
             if k == 0 {
                 vec![first]
             } else {
-                in_window
-                    .iter()
-                    .copied()
-                    .filter(|&i| plan.stages[k].when.matches(&ctx.events[i as usize]))
-                    .collect()
+                in_window.iter().copied().filter(|&i| preds[k].matches(ctx, i)).collect()
             }
         })
         .collect();
@@ -239,10 +189,10 @@ fn search(ctx: &Context, candidates: &[Vec<u32>], same_pred: &[Vec<usize>], orde
         if assign.contains(&c) {
             continue;
         }
-        let occ = ctx.occasion(c);
+        let occ = ctx.occasion[c as usize];
         if same_pred[s]
             .iter()
-            .any(|&j| j < assign.len() && assign[j] != u32::MAX && ctx.occasion(assign[j]) == occ)
+            .any(|&j| j < assign.len() && assign[j] != u32::MAX && ctx.occasion[assign[j] as usize] == occ)
         {
             continue;
         }

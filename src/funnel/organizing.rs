@@ -23,7 +23,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::aggregate::gap_days;
 use super::stats::{distribution, wilson, Distribution, Rate};
 use super::{Context, Period};
 use crate::identity::Person;
@@ -118,7 +117,6 @@ fn is_digital(c: Channel) -> bool {
 }
 
 pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &Period, weeks: usize) -> Organizing {
-    let events = ctx.events;
     let tz = ctx.tz;
     let members: Vec<usize> = (0..timeline.persons()).filter(|&p| !persons[p].organizer).collect();
 
@@ -136,21 +134,22 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
     let mut occ_name: BTreeMap<u32, String> = BTreeMap::new();
     for &p in &members {
         for &i in timeline.person(p) {
-            let e = &events[i as usize];
+            let action = ctx.action[i as usize];
             if !matches!(
-                e.action,
+                action,
                 Action::Rsvp | Action::RsvpConfirmed | Action::RsvpCancelled | Action::Declined | Action::Attended | Action::NoShow
             ) {
                 continue;
             }
-            let o = ctx.occasion(i);
-            occ_name.entry(o).or_insert_with(|| super::occasion_key(e, tz));
-            let first = occ_first_ts.entry(o).or_insert(e.ts);
-            *first = (*first).min(e.ts);
+            let o = ctx.occasion[i as usize];
+            let ts = ctx.ts[i as usize];
+            occ_name.entry(o).or_insert_with(|| ctx.occasion_name(i).to_string());
+            let first = occ_first_ts.entry(o).or_insert(ts);
+            *first = (*first).min(ts);
             let st = occ.entry(o).or_default().entry(p).or_default();
-            match e.action {
+            match action {
                 a if is_rsvp(a) => {
-                    st.rsvp_ts = Some((e.ts, e.event_id));
+                    st.rsvp_ts = Some((ts, ctx.event_id[i as usize]));
                     st.cancel_after_rsvp = false;
                 }
                 Action::RsvpCancelled => st.cancel_after_rsvp = true,
@@ -215,19 +214,18 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
     let mut met_first = 0u64;
     for &p in &members {
         let evs = timeline.person(p);
-        let Some(&first) = evs.iter().find(|&&i| events[i as usize].action == Action::Attended) else {
+        let Some(&first) = evs.iter().find(|&&i| ctx.action[i as usize] == Action::Attended) else {
             continue;
         };
-        let f = &events[first as usize];
+        let (f_ts, f_prec) = (ctx.ts[first as usize], ctx.precision[first as usize]);
         for r in repeat.iter_mut() {
-            let bound = f.ts.saturating_add(r.0 as i64 * timeutil::US_PER_DAY);
+            let bound = f_ts.saturating_add(r.0 as i64 * timeutil::US_PER_DAY);
             let came_back = evs.iter().any(|&i| {
-                let e = &events[i as usize];
                 i != first
-                    && e.action == Action::Attended
-                    && ctx.occasion(i) != ctx.occasion(first)
+                    && ctx.action[i as usize] == Action::Attended
+                    && ctx.occasion[i as usize] != ctx.occasion[first as usize]
                     && ctx.cmp(i, first) != Ordering::Less
-                    && ctx.cmp_bound(i, bound, f.precision) != Ordering::Greater
+                    && ctx.cmp_bound(i, bound, f_prec) != Ordering::Greater
             });
             let observed = bound <= period.cutoff_us;
             r.1 += 1;
@@ -235,8 +233,8 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
             r.3 += observed as u64;
             r.4 += (observed && came_back) as u64;
         }
-        match evs.iter().find(|&&i| is_digital(events[i as usize].channel)) {
-            Some(&t) if ctx.cmp(first, t) != Ordering::Less => touch_gaps.push(gap_days(&events[t as usize], f, tz)),
+        match evs.iter().find(|&&i| is_digital(ctx.channel[i as usize])) {
+            Some(&t) if ctx.cmp(first, t) != Ordering::Less => touch_gaps.push(ctx.gap_days(t, first)),
             _ => met_first += 1,
         }
     }
@@ -260,13 +258,13 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
         for &p in &members {
             let evs = timeline.person(p);
             if let Some(&i) = evs.first() {
-                if pw.holds(timeutil::local_date(events[i as usize].ts, tz)) {
+                if pw.holds_day(ctx.day[i as usize]) {
                     new += 1;
                 }
             }
             if evs
                 .iter()
-                .any(|&i| is_active(events[i as usize].action) && pw.holds(timeutil::local_date(events[i as usize].ts, tz)))
+                .any(|&i| is_active(ctx.action[i as usize]) && pw.holds_day(ctx.day[i as usize]))
             {
                 active += 1;
             }

@@ -48,6 +48,12 @@ impl Period {
         d >= self.start && d < self.end
     }
 
+    /// Whether a local day number (days since 0001-01-01) falls in the period.
+    pub fn holds_day(&self, day: i32) -> bool {
+        use chrono::Datelike;
+        day >= self.start.num_days_from_ce() && day < self.end.num_days_from_ce()
+    }
+
     /// The `n` weeks ending with this one, oldest first.
     pub fn last_weeks(&self, n: usize) -> Vec<Period> {
         (0..n as i64).rev().map(|w| self.shifted(-w)).collect()
