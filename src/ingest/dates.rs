@@ -59,17 +59,17 @@ pub fn infer(dates: &[(u32, u32, u32)], first_field_has_four_digits: bool) -> Re
     match (dmy, mdy) {
         (false, false) => return Err(OrderError::Invalid),
         (true, false) => {
-            let n = dates.iter().filter(|d| d.1 > 12).count();
+            let n = dates.iter().filter(|d| d.0 > 12).count();
             return Ok(OrderChoice {
                 order: DateOrder::Dmy,
-                evidence: format!("{n} date(s) have a second field above 12, so it must be the day"),
+                evidence: format!("{n} date(s) have a first field above 12, so it must be the day"),
             });
         }
         (false, true) => {
-            let n = dates.iter().filter(|d| d.0 > 12).count();
+            let n = dates.iter().filter(|d| d.1 > 12).count();
             return Ok(OrderChoice {
                 order: DateOrder::Mdy,
-                evidence: format!("{n} date(s) have a first field above 12, so it must be the day"),
+                evidence: format!("{n} date(s) have a second field above 12, so it must be the day"),
             });
         }
         (true, true) => {}
@@ -115,7 +115,9 @@ mod tests {
 
     #[test]
     fn a_field_above_twelve_decides() {
-        assert_eq!(infer(&[(3, 6, 18), (13, 6, 18)], false).unwrap().order, DateOrder::Dmy);
+        let c = infer(&[(3, 6, 18), (13, 6, 18)], false).unwrap();
+        assert_eq!(c.order, DateOrder::Dmy);
+        assert!(c.evidence.starts_with("1 date(s) have a first field above 12"), "{}", c.evidence);
         assert_eq!(infer(&[(6, 13, 18), (6, 3, 18)], false).unwrap().order, DateOrder::Mdy);
     }
 

@@ -4,14 +4,16 @@
 //! as seen), every row that could not become an event with its file, line, column and reason,
 //! and per-file statistics (hash, rows, encoding, delimiter, timestamp format).
 //! Promises: every data row either becomes an event, is quarantined with a reason, or is counted
-//! as skipped on purpose (blank rows, values the pipeline says to skip): nothing is dropped
-//! silently. Event ids are stable: the same bytes in the same source give the same ids.
+//! as skipped on purpose (blank rows, values the pipeline says to skip, records already read from
+//! another file of the source): nothing is dropped silently. Event ids are stable: the same
+//! bytes in the same source give the same ids, and one id is kept once per source.
 //!
 //! Adding a tool = one file here implementing [`Parser`] + one line in [`parser_for`].
 
 pub mod archive;
 pub mod csv;
 pub mod dates;
+pub mod occasions;
 pub mod table;
 pub mod text;
 
@@ -217,6 +219,8 @@ pub struct Ingested {
     pub events: Vec<Event>,
     pub quarantine: Vec<QuarantinedRow>,
     pub files: Vec<FileStats>,
+    /// What the pipeline's meetings table mapped.
+    pub occasions: occasions::OccasionStats,
 }
 
 /// The inputs a file holds for a parser: the file itself, or the members of a zip archive
@@ -244,6 +248,7 @@ pub fn ingest(plan: &Plan) -> Result<Ingested> {
     for source in &plan.sources {
         let parser = parser_for(source.tool).expect("validated: every source's tool has a parser");
         let organizers = Organizers::new(source);
+        let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
         for path in &source.files {
             let shown = plan.shown(path);
             let bytes = match std::fs::read(path) {
@@ -277,6 +282,16 @@ pub fn ingest(plan: &Plan) -> Result<Ingested> {
                         for e in sink.events.iter_mut() {
                             e.organizer = e.organizer || organizers.matches(e);
                         }
+                        // The same record twice in a source (an export dropped in twice, chats
+                        // exported with overlapping periods) has the same id: keep it once.
+                        let before = sink.events.len();
+                        sink.events.retain(|e| seen.insert(e.event_id));
+                        let dups = (before - sink.events.len()) as u64;
+                        if dups > 0 {
+                            sink.stats.events -= dups;
+                            sink.stats.skipped += dups;
+                            sink.note("duplicates", format!("{dups} record(s) already read from another file of this source"));
+                        }
                         out.events.append(&mut sink.events);
                         out.quarantine.append(&mut sink.quarantine);
                         out.files.push(sink.stats);
@@ -289,6 +304,7 @@ pub fn ingest(plan: &Plan) -> Result<Ingested> {
     if !errors.is_empty() {
         return Err(TurnoutError::Input(errors));
     }
+    out.occasions = occasions::apply_meetings(plan, &mut out.events);
     Ok(out)
 }
 

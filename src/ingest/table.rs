@@ -28,8 +28,11 @@ pub fn header_key(h: &str) -> String {
     let t = h
         .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '"')
         .to_lowercase();
+    // Spoke's pre-2021 headers: `contact[cell]` is the contact's cell; `texter[cell]` stays
+    // `texter cell` so it can never be mistaken for the contact's.
     let t = match (t.find('['), t.ends_with(']')) {
-        (Some(i), true) if !t.starts_with("question[") => t[i + 1..t.len() - 1].to_string(),
+        (Some(i), true) if &t[..i] == "contact" => t[i + 1..t.len() - 1].to_string(),
+        (Some(i), true) if !t.starts_with("question[") => format!("{} {}", &t[..i], &t[i + 1..t.len() - 1]),
         _ => t,
     };
     t.split(|c: char| c.is_whitespace() || c == '_' || c == '-')
@@ -146,6 +149,7 @@ mod tests {
         assert_eq!(header_key("\u{feff}Email Address "), "email address");
         assert_eq!(header_key("email_address"), "email address");
         assert_eq!(header_key("contact[cell]"), "cell");
+        assert_eq!(header_key("texter[cell]"), "texter cell");
         assert_eq!(header_key("First-Name"), "first name");
         assert_eq!(header_key("question[Will you come?]"), "question[will you come?]");
     }
