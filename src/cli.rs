@@ -11,6 +11,19 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::error::{ExitCode, TurnoutError};
+
+/// `println!` that treats a closed stdout (`turnout run | head`) as a normal end, not a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = writeln!(out, $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
 use crate::run::PeriodChoice;
 
 #[derive(Debug, Parser)]
@@ -119,9 +132,9 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
                 eprintln!("warning: {w}");
             }
             if !quiet {
-                println!("{}", out.summary.trim_end());
-                println!();
-                println!("Report: {}", out.report_dir.join("index.html").display());
+                say!("{}", out.summary.trim_end());
+                say!();
+                say!("Report: {}", out.report_dir.join("index.html").display());
             }
             Ok(out.exit)
         }
@@ -129,7 +142,7 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
             let pipeline = pipeline.unwrap_or_else(crate::config::default_pipeline);
             let plan = crate::config::load(&pipeline)?;
             let problems = crate::ingest::preflight(&plan);
-            println!(
+            say!(
                 "{}: pipeline {:?} is valid ({} sources, {} funnels)",
                 pipeline.display(),
                 plan.name,
@@ -138,7 +151,7 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
             );
             for s in &plan.sources {
                 let bytes: u64 = s.files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
-                println!(
+                say!(
                     "  source {:?} ({}): {} file(s), {} bytes, from {}",
                     s.name,
                     s.tool,
@@ -148,7 +161,7 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
                 );
             }
             if problems.is_empty() {
-                println!("  every input's header matches its mapping");
+                say!("  every input's header matches its mapping");
                 Ok(ExitCode::Published)
             } else {
                 Err(TurnoutError::Input(problems))
@@ -157,7 +170,7 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
         Command::Demo { out, people, weeks, seed } => {
             let opts = crate::demo::DemoOptions { people, weeks, seed };
             let s = crate::demo::generate(&out, &opts).map_err(TurnoutError::Internal)?;
-            println!(
+            say!(
                 "wrote {} records for {} people in {} files under {}",
                 s.records,
                 s.people,

@@ -56,7 +56,7 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
 
     progress("reading exports");
     let t = Instant::now();
-    let ing = ingest::ingest(&plan)?;
+    let mut ing = ingest::ingest(&plan)?;
     timings.insert("ingest", t.elapsed().as_millis());
     let Some(cutoff) = ing.events.iter().map(|e| e.ts).max() else {
         return Err(TurnoutError::input(
@@ -80,6 +80,8 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
         ))
     })?;
     let res = identity::resolve(&plan, &ing.events, &pseudo);
+    // An attendance without a meetings-table entry joins the person's RSVP of the same day.
+    let same_day = ingest::occasions::same_day_fallback(&plan, &mut ing.events, &res.person_of);
     timings.insert("identity", t.elapsed().as_millis());
 
     let t = Instant::now();
@@ -149,6 +151,7 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
         "data_through": timeutil::iso(cutoff),
         "inputs": ing.files.iter().map(|f| json!({ "source": f.source, "file": f.file, "sha256": f.sha256, "bytes": f.bytes, "rows": f.rows, "events": f.events, "quarantined": f.quarantined, "skipped": f.skipped })).collect::<Vec<_>>(),
         "counts": { "events": ing.events.len(), "quarantined": ing.quarantine.len(), "persons": res.persons.len() },
+        "occasions": { "meetings_table": ing.occasions, "same_day_fallback": same_day },
         "warnings": warnings,
         "durations_ms": timings,
     });

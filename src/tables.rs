@@ -266,3 +266,108 @@ mod tests {
         assert_eq!(read_parquet(&path).unwrap().height(), 1);
     }
 }
+
+/// Reads a `timeline.parquet` (as [`timeline_frame`] writes it: grouped by person, time-ordered)
+/// back into the funnel's columnar [`crate::funnel::Context`], its [`Timeline`] and the persons
+/// (organizer flags). `attributes` are the declared attribute columns to load. This is how the
+/// event-level stages run on a timeline without the events' raw records.
+pub fn read_timeline(
+    path: &Path,
+    tz: chrono_tz::Tz,
+    attributes: &[String],
+) -> anyhow::Result<(crate::funnel::Context, Timeline, Vec<crate::identity::Person>)> {
+    use crate::schema::{Action, Channel, Precision, Tool};
+    let df = read_parquet(path)?;
+    let n = df.height();
+    let s = |name: &str| -> anyhow::Result<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
+    let ts = df.column(col::TS)?.cast(&DataType::Int64)?;
+    let ts = ts.i64()?;
+    let ids = df.column(col::EVENT_ID)?.u64()?.clone();
+    let organizer = df.column(col::ORGANIZER)?.bool()?.clone();
+    let (person, precision, source, tool, channel, action) = (
+        s(col::PERSON_ID)?,
+        s(col::TS_PRECISION)?,
+        s(col::SOURCE)?,
+        s(col::TOOL)?,
+        s(col::CHANNEL)?,
+        s(col::ACTION)?,
+    );
+    let (context, occasion, us, um, uc) = (
+        s(col::CONTEXT)?,
+        s(col::OCCASION)?,
+        s(col::UTM_SOURCE)?,
+        s(col::UTM_MEDIUM)?,
+        s(col::UTM_CAMPAIGN)?,
+    );
+    let attr_cols: Vec<StringChunked> = attributes.iter().map(|a| s(a)).collect::<anyhow::Result<_>>()?;
+    let mut ctx = crate::funnel::Context::with_capacity(tz, n, attributes.len());
+    let mut offsets = vec![0usize];
+    let mut persons: Vec<crate::identity::Person> = Vec::new();
+    let mut last_person: Option<&str> = None;
+    // Enum columns repeat a handful of values: parse each distinct text once.
+    fn parse_cached<T: Copy + std::str::FromStr>(cache: &mut Vec<(String, T)>, v: &str) -> anyhow::Result<T> {
+        if let Some((_, t)) = cache.iter().find(|(k, _)| k == v) {
+            return Ok(*t);
+        }
+        let t = v.parse::<T>().map_err(|_| anyhow::anyhow!("timeline: unknown value {v:?}"))?;
+        cache.push((v.to_string(), t));
+        Ok(t)
+    }
+    let (mut cp, mut ca, mut cc, mut ct): (
+        Vec<(String, Precision)>,
+        Vec<(String, Action)>,
+        Vec<(String, Channel)>,
+        Vec<(String, Tool)>,
+    ) = Default::default();
+    let mut attrs: Vec<Option<&str>> = vec![None; attributes.len()];
+    let (mut i_person, mut i_ts, mut i_org, mut i_ids) = (person.iter(), ts.iter(), organizer.iter(), ids.iter());
+    let (mut i_prec, mut i_src, mut i_tool, mut i_chan, mut i_act) =
+        (precision.iter(), source.iter(), tool.iter(), channel.iter(), action.iter());
+    let (mut i_ctx, mut i_occ, mut i_us, mut i_um, mut i_uc) = (context.iter(), occasion.iter(), us.iter(), um.iter(), uc.iter());
+    let mut i_attrs: Vec<_> = attr_cols.iter().map(|c| c.iter()).collect();
+    for i in 0..n {
+        let p = i_person.next().flatten().unwrap_or("");
+        let t = i_ts.next().flatten().unwrap_or(0);
+        if last_person != Some(p) {
+            if last_person.is_some() {
+                offsets.push(i);
+            }
+            persons.push(crate::identity::Person {
+                id: p.to_string(),
+                organizer: false,
+                first_seen: t,
+                events: 0,
+                keys: 0,
+            });
+            last_person = Some(p);
+        }
+        let person = persons.last_mut().expect("pushed");
+        person.events += 1;
+        person.organizer |= i_org.next().flatten().unwrap_or(false);
+        for (a, it) in i_attrs.iter_mut().enumerate() {
+            attrs[a] = it.next().flatten();
+        }
+        ctx.push(&crate::funnel::context::Row {
+            ts: t,
+            precision: parse_cached(&mut cp, i_prec.next().flatten().unwrap_or(""))?,
+            action: parse_cached(&mut ca, i_act.next().flatten().unwrap_or(""))?,
+            channel: parse_cached(&mut cc, i_chan.next().flatten().unwrap_or(""))?,
+            tool: parse_cached(&mut ct, i_tool.next().flatten().unwrap_or(""))?,
+            event_id: i_ids.next().flatten().unwrap_or(0),
+            source: i_src.next().flatten().unwrap_or(""),
+            context: i_ctx.next().flatten(),
+            occasion: i_occ.next().flatten(),
+            utm: [i_us.next().flatten(), i_um.next().flatten(), i_uc.next().flatten()],
+            attrs: &attrs,
+        });
+    }
+    if n > 0 {
+        offsets.push(n);
+    }
+    ctx.finish();
+    let timeline = Timeline {
+        order: (0..n as u32).collect(),
+        offsets,
+    };
+    Ok((ctx, timeline, persons))
+}
