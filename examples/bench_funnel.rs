@@ -141,7 +141,8 @@ fn pred(a: &[Action]) -> Predicate {
 fn run(dir: &Path) -> anyhow::Result<()> {
     let tz: chrono_tz::Tz = "UTC".parse()?;
     let t0 = Instant::now();
-    let (ctx, tl, persons) = turnout::tables::read_timeline(&dir.join("timeline.parquet"), tz, &[])?;
+    let (ctx, tl, persons) =
+        turnout::tables::read_timeline(&dir.join("timeline.parquet"), tz, &turnout::tables::TimelineColumns::default())?;
     let read = t0.elapsed().as_secs_f64();
     let plan = FunnelPlan {
         name: "bench".into(),

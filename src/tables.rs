@@ -267,40 +267,95 @@ mod tests {
     }
 }
 
+/// Which optional timeline columns a run needs (the funnel's predicates, breakdowns, metrics).
+#[derive(Debug, Clone, Default)]
+pub struct TimelineColumns {
+    pub source: bool,
+    pub tool: bool,
+    pub channel: bool,
+    pub context: bool,
+    pub occasion: bool,
+    pub utm: bool,
+    /// Declared attributes to load.
+    pub attributes: Vec<String>,
+}
+
+impl TimelineColumns {
+    pub fn all(attributes: &[String]) -> Self {
+        TimelineColumns {
+            source: true,
+            tool: true,
+            channel: true,
+            context: true,
+            occasion: true,
+            utm: true,
+            attributes: attributes.to_vec(),
+        }
+    }
+}
+
 /// Reads a `timeline.parquet` (as [`timeline_frame`] writes it: grouped by person, time-ordered)
 /// back into the funnel's columnar [`crate::funnel::Context`], its [`Timeline`] and the persons
-/// (organizer flags). `attributes` are the declared attribute columns to load. This is how the
+/// (organizer flags). Only the columns `needs` asks for are read beside person, time, event id,
+/// precision, action and organizer; a channel not read is the action's default. This is how the
 /// event-level stages run on a timeline without the events' raw records.
 pub fn read_timeline(
     path: &Path,
     tz: chrono_tz::Tz,
-    attributes: &[String],
+    needs: &TimelineColumns,
 ) -> anyhow::Result<(crate::funnel::Context, Timeline, Vec<crate::identity::Person>)> {
     use crate::schema::{Action, Channel, Precision, Tool};
-    let df = read_parquet(path)?;
+    let optional = [
+        (col::SOURCE, needs.source),
+        (col::TOOL, needs.tool),
+        (col::CHANNEL, needs.channel),
+        (col::CONTEXT, needs.context),
+        (col::OCCASION, needs.occasion),
+        (col::UTM_SOURCE, needs.utm),
+        (col::UTM_MEDIUM, needs.utm),
+        (col::UTM_CAMPAIGN, needs.utm),
+    ];
+    let mut wanted: Vec<String> = [
+        col::PERSON_ID,
+        col::TS,
+        col::EVENT_ID,
+        col::ORGANIZER,
+        col::TS_PRECISION,
+        col::ACTION,
+    ]
+    .iter()
+    .map(|c| c.to_string())
+    .collect();
+    wanted.extend(optional.iter().filter(|(_, need)| *need).map(|(c, _)| c.to_string()));
+    wanted.extend(needs.attributes.iter().cloned());
+    let df = ParquetReader::new(std::fs::File::open(path)?).with_columns(Some(wanted)).finish()?;
     let n = df.height();
     let s = |name: &str| -> anyhow::Result<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
+    let maybe = |name: &str, need: bool| -> anyhow::Result<Option<StringChunked>> {
+        if need {
+            s(name).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
     let ts = df.column(col::TS)?.cast(&DataType::Int64)?;
     let ts = ts.i64()?;
     let ids = df.column(col::EVENT_ID)?.u64()?.clone();
     let organizer = df.column(col::ORGANIZER)?.bool()?.clone();
-    let (person, precision, source, tool, channel, action) = (
-        s(col::PERSON_ID)?,
-        s(col::TS_PRECISION)?,
-        s(col::SOURCE)?,
-        s(col::TOOL)?,
-        s(col::CHANNEL)?,
-        s(col::ACTION)?,
+    let (person, precision, action) = (s(col::PERSON_ID)?, s(col::TS_PRECISION)?, s(col::ACTION)?);
+    let (source, tool, channel) = (
+        maybe(col::SOURCE, needs.source)?,
+        maybe(col::TOOL, needs.tool)?,
+        maybe(col::CHANNEL, needs.channel)?,
     );
-    let (context, occasion, us, um, uc) = (
-        s(col::CONTEXT)?,
-        s(col::OCCASION)?,
-        s(col::UTM_SOURCE)?,
-        s(col::UTM_MEDIUM)?,
-        s(col::UTM_CAMPAIGN)?,
+    let (context, occasion) = (maybe(col::CONTEXT, needs.context)?, maybe(col::OCCASION, needs.occasion)?);
+    let (us, um, uc) = (
+        maybe(col::UTM_SOURCE, needs.utm)?,
+        maybe(col::UTM_MEDIUM, needs.utm)?,
+        maybe(col::UTM_CAMPAIGN, needs.utm)?,
     );
-    let attr_cols: Vec<StringChunked> = attributes.iter().map(|a| s(a)).collect::<anyhow::Result<_>>()?;
-    let mut ctx = crate::funnel::Context::with_capacity(tz, n, attributes.len());
+    let attr_cols: Vec<StringChunked> = needs.attributes.iter().map(|a| s(a)).collect::<anyhow::Result<_>>()?;
+    let mut ctx = crate::funnel::Context::with_capacity(tz, n, needs.attributes.len());
     let mut offsets = vec![0usize];
     let mut persons: Vec<crate::identity::Person> = Vec::new();
     let mut last_person: Option<&str> = None;
@@ -319,12 +374,25 @@ pub fn read_timeline(
         Vec<(String, Channel)>,
         Vec<(String, Tool)>,
     ) = Default::default();
-    let mut attrs: Vec<Option<&str>> = vec![None; attributes.len()];
-    let (mut i_person, mut i_ts, mut i_org, mut i_ids) = (person.iter(), ts.iter(), organizer.iter(), ids.iter());
-    let (mut i_prec, mut i_src, mut i_tool, mut i_chan, mut i_act) =
-        (precision.iter(), source.iter(), tool.iter(), channel.iter(), action.iter());
-    let (mut i_ctx, mut i_occ, mut i_us, mut i_um, mut i_uc) = (context.iter(), occasion.iter(), us.iter(), um.iter(), uc.iter());
+    let mut attrs: Vec<Option<&str>> = vec![None; needs.attributes.len()];
+    let (mut i_person, mut i_ts, mut i_org, mut i_ids, mut i_prec, mut i_act) = (
+        person.iter(),
+        ts.iter(),
+        organizer.iter(),
+        ids.iter(),
+        precision.iter(),
+        action.iter(),
+    );
+    fn opt_iter(c: &Option<StringChunked>) -> Option<impl Iterator<Item = Option<&str>>> {
+        c.as_ref().map(|c| c.iter())
+    }
+    let (mut i_src, mut i_tool, mut i_chan) = (opt_iter(&source), opt_iter(&tool), opt_iter(&channel));
+    let (mut i_ctx, mut i_occ) = (opt_iter(&context), opt_iter(&occasion));
+    let (mut i_us, mut i_um, mut i_uc) = (opt_iter(&us), opt_iter(&um), opt_iter(&uc));
     let mut i_attrs: Vec<_> = attr_cols.iter().map(|c| c.iter()).collect();
+    fn next<'a, I: Iterator<Item = Option<&'a str>>>(it: &mut Option<I>) -> Option<&'a str> {
+        it.as_mut().and_then(|i| i.next().flatten())
+    }
     for i in 0..n {
         let p = i_person.next().flatten().unwrap_or("");
         let t = i_ts.next().flatten().unwrap_or(0);
@@ -347,17 +415,24 @@ pub fn read_timeline(
         for (a, it) in i_attrs.iter_mut().enumerate() {
             attrs[a] = it.next().flatten();
         }
+        let action: Action = parse_cached(&mut ca, i_act.next().flatten().unwrap_or(""))?;
         ctx.push(&crate::funnel::context::Row {
             ts: t,
             precision: parse_cached(&mut cp, i_prec.next().flatten().unwrap_or(""))?,
-            action: parse_cached(&mut ca, i_act.next().flatten().unwrap_or(""))?,
-            channel: parse_cached(&mut cc, i_chan.next().flatten().unwrap_or(""))?,
-            tool: parse_cached(&mut ct, i_tool.next().flatten().unwrap_or(""))?,
+            action,
+            channel: match next(&mut i_chan) {
+                Some(c) => parse_cached(&mut cc, c)?,
+                None => action.default_channel(),
+            },
+            tool: match next(&mut i_tool) {
+                Some(c) => parse_cached(&mut ct, c)?,
+                None => Tool::Csv,
+            },
             event_id: i_ids.next().flatten().unwrap_or(0),
-            source: i_src.next().flatten().unwrap_or(""),
-            context: i_ctx.next().flatten(),
-            occasion: i_occ.next().flatten(),
-            utm: [i_us.next().flatten(), i_um.next().flatten(), i_uc.next().flatten()],
+            source: next(&mut i_src).unwrap_or(""),
+            context: next(&mut i_ctx),
+            occasion: next(&mut i_occ),
+            utm: [next(&mut i_us), next(&mut i_um), next(&mut i_uc)],
             attrs: &attrs,
         });
     }

@@ -18,16 +18,37 @@ use crate::timeutil;
 
 /// Marks a missing string.
 pub const NONE: u32 = u32::MAX;
+/// Top bit of an occasion: the export named it.
+const NAMED: u64 = 1 << 63;
 
 /// Interned strings: id ↔ text.
 #[derive(Debug, Default, Clone)]
 pub struct Strings {
     ids: HashMap<String, u32>,
     texts: Vec<String>,
+    /// The last few strings asked for: columns like source and tool repeat a handful of values,
+    /// and a short scan beats hashing.
+    recent: [u32; 4],
+    recent_next: usize,
 }
 
 impl Strings {
+    #[inline]
     pub fn id(&mut self, s: &str) -> u32 {
+        for &r in &self.recent {
+            if let Some(t) = self.texts.get(r as usize) {
+                if t == s {
+                    return r;
+                }
+            }
+        }
+        let i = self.lookup_or_insert(s);
+        self.recent[self.recent_next] = i;
+        self.recent_next = (self.recent_next + 1) % self.recent.len();
+        i
+    }
+
+    fn lookup_or_insert(&mut self, s: &str) -> u32 {
         if let Some(&i) = self.ids.get(s) {
             return i;
         }
@@ -120,7 +141,10 @@ pub struct Context {
     pub utm_campaign: Vec<u32>,
     /// One column per declared attribute.
     pub attrs: Vec<Vec<u32>>,
-    pub occasion: Vec<u32>,
+    /// The occasion: an interned id with the top bit set when the export named one, else the
+    /// context (or source) id in the high half and the local day in the low half — no strings
+    /// are built for the default.
+    pub occasion: Vec<u64>,
     pub day: Vec<i32>,
     pub strings: Strings,
 }
@@ -184,8 +208,8 @@ impl Context {
         }
         // occasion: the tool's, else context (or source) + local date — filled in `finish`
         self.occasion.push(match r.occasion {
-            Some(o) => self.strings.id(o),
-            None => NONE,
+            Some(o) => NAMED | self.strings.id(o) as u64,
+            None => u64::MAX,
         });
     }
 
@@ -196,13 +220,9 @@ impl Context {
         let days = LocalDays::new(self.tz, lo, hi);
         self.day = self.ts.iter().map(|&t| days.day(t)).collect();
         for i in 0..self.ts.len() {
-            if self.occasion[i] == NONE {
+            if self.occasion[i] == u64::MAX {
                 let base = if self.context[i] != NONE { self.context[i] } else { self.source[i] };
-                let date = chrono::NaiveDate::from_num_days_from_ce_opt(self.day[i])
-                    .map(|d| d.to_string())
-                    .unwrap_or_default();
-                let key = format!("{} {}", self.strings.get(base).unwrap_or(""), date);
-                self.occasion[i] = self.strings.id(&key);
+                self.occasion[i] = ((base as u64) << 32) | (self.day[i] as u32 as u64);
             }
         }
     }
@@ -292,8 +312,17 @@ impl Context {
         self.strings.get(id).map(str::to_string)
     }
 
-    pub fn occasion_name(&self, i: u32) -> &str {
-        self.strings.get(self.occasion[i as usize]).unwrap_or("")
+    /// The occasion as text: the export's name, or `<context> <local date>`.
+    pub fn occasion_name(&self, i: u32) -> String {
+        let o = self.occasion[i as usize];
+        if o & NAMED != 0 {
+            return self.strings.get((o & !NAMED) as u32).unwrap_or("").to_string();
+        }
+        let base = self.strings.get((o >> 32) as u32).unwrap_or("");
+        let date = chrono::NaiveDate::from_num_days_from_ce_opt((o & 0xffff_ffff) as u32 as i32)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        format!("{base} {date}")
     }
 }
 
