@@ -21,6 +21,8 @@ pub enum ExitCode {
     BadInput = 3,
     /// turnout itself failed (a bug, a full disk, a permission problem).
     Internal = 4,
+    /// Another run of the same pipeline is in progress.
+    Busy = 5,
 }
 
 /// One problem, located and with a fix.
@@ -76,6 +78,8 @@ pub enum TurnoutError {
     Config(Vec<Diagnostic>),
     #[error("{} input problem(s):\n{}", .0.len(), list(.0))]
     Input(Vec<Diagnostic>),
+    #[error("{0}")]
+    Busy(Diagnostic),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -85,6 +89,7 @@ impl TurnoutError {
         match self {
             TurnoutError::Config(_) => ExitCode::BadConfig,
             TurnoutError::Input(_) => ExitCode::BadInput,
+            TurnoutError::Busy(_) => ExitCode::Busy,
             TurnoutError::Internal(_) => ExitCode::Internal,
         }
     }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod funnel;
 pub mod identity;
 pub mod ingest;
+pub mod lock;
 pub mod privacy;
 pub mod report;
 pub mod run;

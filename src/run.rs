@@ -53,6 +53,25 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
         return Err(TurnoutError::Input(pre));
     }
     timings.insert("config", t0.elapsed().as_millis());
+    // One run per pipeline: the lock lives beside the reports and is released when `run` ends.
+    let lock = crate::lock::RunLock::acquire(&plan.reports_dir()).map_err(|e| match e {
+        crate::lock::LockError::Busy { path, pid } => TurnoutError::Busy(
+            Diagnostic::new(
+                plan.path.display().to_string(),
+                0,
+                0,
+                format!("another turnout run of pipeline {:?} is in progress (process {pid})", plan.name),
+            )
+            .hint(format!(
+                "wait for it to finish; if no turnout process is running, delete {}",
+                path.display()
+            )),
+        ),
+        crate::lock::LockError::Io(e) => TurnoutError::Internal(anyhow::anyhow!(
+            "cannot create the run lock under {}: {e}",
+            plan.reports_dir().display()
+        )),
+    })?;
 
     progress("reading exports");
     let t = Instant::now();
@@ -153,6 +172,7 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
         "counts": { "events": ing.events.len(), "quarantined": ing.quarantine.len(), "persons": res.persons.len() },
         "occasions": { "meetings_table": ing.occasions, "same_day_fallback": same_day },
         "warnings": warnings,
+        "recovered_stale_lock": lock.recovered,
         "durations_ms": timings,
     });
     let dir = report::publish(&plan.reports_dir(), &m, &run_json).map_err(TurnoutError::Internal)?;

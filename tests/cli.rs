@@ -319,3 +319,27 @@ fn a_failed_run_leaves_the_previous_report_intact() {
         period
     );
 }
+
+#[test]
+fn a_second_run_of_the_same_pipeline_fails_clearly_and_a_stale_lock_is_recovered() {
+    let p = Project::demo();
+    // a live process (pid 1) holds the lock
+    p.write("reports/demo/.lock", "1\n");
+    let out = p.turnout(&["run"]);
+    assert_eq!(out.code, 5, "{}", out.explain());
+    assert!(
+        out.stderr
+            .contains("another turnout run of pipeline \"demo\" is in progress (process 1)"),
+        "{}",
+        out.explain()
+    );
+    assert!(out.stderr.contains("hint:"), "{}", out.explain());
+    assert!(!p.path().join("reports/demo/latest").exists());
+    // the run that held it died: its lock is taken over
+    p.write("reports/demo/.lock", "4194999\n");
+    let out = p.turnout(&["run"]);
+    assert_eq!(out.code, 0, "{}", out.explain());
+    let run: serde_json::Value = serde_json::from_str(&p.read("reports/demo/latest/run.json")).unwrap();
+    assert_eq!(run["recovered_stale_lock"], true);
+    assert!(!p.path().join("reports/demo/.lock").exists(), "released after the run");
+}
