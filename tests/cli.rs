@@ -343,3 +343,19 @@ fn a_second_run_of_the_same_pipeline_fails_clearly_and_a_stale_lock_is_recovered
     assert_eq!(run["recovered_stale_lock"], true);
     assert!(!p.path().join("reports/demo/.lock").exists(), "released after the run");
 }
+
+#[test]
+fn the_index_lists_every_published_week_newest_first() {
+    let p = Project::demo();
+    assert_eq!(p.turnout(&["run", "--period", "2026-W40"]).code, 0);
+    assert_eq!(p.turnout(&["run", "--period", "2026-W41"]).code, 0);
+    let index = p.read("reports/demo/index.html");
+    let w41 = index.find("href=\"2026-W41/index.html\"").expect("W41 listed");
+    let w40 = index.find("href=\"2026-W40/index.html\"").expect("W40 listed");
+    assert!(w41 < w40, "newest first");
+    assert!(index.contains("href=\"latest/index.html\""));
+    assert_eq!(
+        std::fs::read_link(p.path().join("reports/demo/latest")).unwrap().to_str().unwrap(),
+        "2026-W41"
+    );
+}

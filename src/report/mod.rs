@@ -325,8 +325,58 @@ pub fn publish(reports_dir: &Path, m: &ReportModel, run_json: &serde_json::Value
         let _ = std::fs::remove_dir_all(&old);
     }
     point_latest(reports_dir, &m.period)?;
+    write_index(reports_dir, &m.pipeline)?;
     sync_dir(reports_dir)?;
     Ok(final_dir)
+}
+
+/// `reports/<pipeline>/index.html`: every published week, newest first, with its headline
+/// numbers (read back from each week's metrics.json, already suppressed) and a link.
+fn write_index(reports_dir: &Path, pipeline: &str) -> anyhow::Result<()> {
+    let mut weeks: Vec<(String, serde_json::Value)> = Vec::new();
+    for entry in std::fs::read_dir(reports_dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') || name == "latest" || !entry.path().is_dir() {
+            continue;
+        }
+        if let Ok(text) = std::fs::read_to_string(entry.path().join("metrics.json")) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+                weeks.push((name, v));
+            }
+        }
+    }
+    weeks.sort_by(|a, b| b.0.cmp(&a.0));
+    let cell = |v: &serde_json::Value, min: &serde_json::Value| match v.as_u64() {
+        Some(n) => model::thousands(n),
+        None => format!("&lt;{}", min.as_u64().unwrap_or(10)),
+    };
+    let mut h = String::new();
+    h.push_str(&format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{0} — weekly reports</title>\n<style>body{{font-family:\"DejaVu Sans\",Roboto,Helvetica,Arial,sans-serif;color:#1d2430;max-width:980px;margin:0 auto;padding:24px 16px}}table{{border-collapse:collapse;width:100%}}th,td{{text-align:right;padding:4px 8px;border-bottom:1px solid #d9dde3}}th:first-child,td:first-child{{text-align:left}}th{{background:#f6f7f9}}</style>\n</head>\n<body>\n<h1>{0}: weekly reports</h1>\n<p><a href=\"latest/index.html\">Latest report</a></p>\n<table>\n<thead><tr><th>Week</th><th>New people</th><th>People who took part</th><th>Show rate</th></tr></thead>\n<tbody>\n",
+        html::esc(pipeline)
+    ));
+    for (name, v) in &weeks {
+        let min = &v["min_cell"];
+        let show = v["attendance"]["show_rate"]["rate"]["value"]
+            .as_f64()
+            .map(pct)
+            .unwrap_or_else(|| "–".into());
+        h.push_str(&format!(
+            "<tr><td><a href=\"{0}/index.html\">{0}</a> <small>{1} to {2}</small></td><td>{3}</td><td>{4}</td><td>{5}</td></tr>\n",
+            html::esc(name),
+            html::esc(v["period_start"].as_str().unwrap_or("")),
+            html::esc(v["period_end"].as_str().unwrap_or("")),
+            cell(&v["new_people"]["this_period"], min),
+            cell(&v["active_people"]["this_period"], min),
+            show
+        ));
+    }
+    h.push_str("</tbody>\n</table>\n</body>\n</html>\n");
+    let tmp = reports_dir.join(format!(".index-{}.html", std::process::id()));
+    write_synced(&tmp, h.as_bytes())?;
+    std::fs::rename(&tmp, reports_dir.join("index.html"))?;
+    Ok(())
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
