@@ -184,7 +184,7 @@ fn search(ctx: &Context, candidates: &[Vec<u32>], same_pred: &[Vec<usize>], orde
     let Some(&s) = order.get(depth) else { return true };
     // Candidates with the same occasion and the same set of stages they could fill are
     // interchangeable: trying one of each class keeps the search exact and small.
-    let mut tried: Vec<(u32, Vec<bool>)> = Vec::new();
+    let mut tried: Vec<(u64, Vec<bool>)> = Vec::new();
     for &c in &candidates[s] {
         if assign.contains(&c) {
             continue;

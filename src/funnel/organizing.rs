@@ -129,9 +129,9 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
         attended: bool,
         no_show: bool,
     }
-    let mut occ: BTreeMap<u32, BTreeMap<usize, PersonAt>> = BTreeMap::new();
-    let mut occ_first_ts: BTreeMap<u32, i64> = BTreeMap::new();
-    let mut occ_name: BTreeMap<u32, String> = BTreeMap::new();
+    let mut occ: BTreeMap<u64, BTreeMap<usize, PersonAt>> = BTreeMap::new();
+    let mut occ_first_ts: BTreeMap<u64, i64> = BTreeMap::new();
+    let mut occ_name: BTreeMap<u64, String> = BTreeMap::new();
     for &p in &members {
         for &i in timeline.person(p) {
             let action = ctx.action[i as usize];
@@ -143,7 +143,7 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
             }
             let o = ctx.occasion[i as usize];
             let ts = ctx.ts[i as usize];
-            occ_name.entry(o).or_insert_with(|| ctx.occasion_name(i).to_string());
+            occ_name.entry(o).or_insert_with(|| ctx.occasion_name(i));
             let first = occ_first_ts.entry(o).or_insert(ts);
             *first = (*first).min(ts);
             let st = occ.entry(o).or_default().entry(p).or_default();

@@ -290,7 +290,10 @@ pub fn ingest(plan: &Plan) -> Result<Ingested> {
                         if dups > 0 {
                             sink.stats.events -= dups;
                             sink.stats.skipped += dups;
-                            sink.note("duplicates", format!("{dups} record(s) already read from another file of this source"));
+                            sink.note(
+                                "duplicates",
+                                format!("{dups} record(s) already read from another file of this source"),
+                            );
                         }
                         out.events.append(&mut sink.events);
                         out.quarantine.append(&mut sink.quarantine);
