@@ -168,7 +168,8 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
         "pipeline": { "name": plan.name, "path": plan.path.display().to_string(), "sha256": plan.hash },
         "period": period.label,
         "data_through": timeutil::iso(cutoff),
-        "inputs": ing.files.iter().map(|f| json!({ "source": f.source, "file": f.file, "sha256": f.sha256, "bytes": f.bytes, "rows": f.rows, "events": f.events, "quarantined": f.quarantined, "skipped": f.skipped })).collect::<Vec<_>>(),
+        // Files by label and hash only: a file name can name a person (work/<pipeline>/inputs.json maps them).
+        "inputs": ing.files.iter().map(|f| json!({ "source": f.source, "file": model::file_label(&ing.files, f), "sha256": f.sha256, "bytes": f.bytes, "rows": f.rows, "events": f.events, "quarantined": f.quarantined, "skipped": f.skipped })).collect::<Vec<_>>(),
         "counts": { "events": ing.events.len(), "quarantined": ing.quarantine.len(), "persons": res.persons.len() },
         "occasions": { "meetings_table": ing.occasions, "same_day_fallback": same_day },
         "warnings": warnings,
@@ -240,6 +241,16 @@ fn write_work_tables(
         std::fs::rename(&tmp, dir.join(format!("{name}.parquet")))?;
         Ok(())
     };
+    // Which report label is which file (the report names files only by label).
+    let inputs: Vec<serde_json::Value> = ing
+        .files
+        .iter()
+        .map(|f| serde_json::json!({ "label": crate::report::model::file_label(&ing.files, f), "file": f.file, "sha256": f.sha256 }))
+        .collect();
+    let tmp = dir.join(".inputs.json.tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&inputs)? + "\n")?;
+    crate::privacy::owner_only(&tmp)?;
+    std::fs::rename(&tmp, dir.join("inputs.json"))?;
     write("events", tables::events_frame(&ing.events, &plan.attributes, res, &pseudo)?)?;
     write("quarantine", tables::quarantine_frame(&ing.quarantine)?)?;
     write("persons", tables::persons_frame(res)?)?;

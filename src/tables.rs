@@ -330,6 +330,25 @@ pub fn read_timeline(
     wanted.extend(needs.attributes.iter().cloned());
     let df = ParquetReader::new(std::fs::File::open(path)?).with_columns(Some(wanted)).finish()?;
     let n = df.height();
+    for c in [
+        col::PERSON_ID,
+        col::TS,
+        col::EVENT_ID,
+        col::ORGANIZER,
+        col::TS_PRECISION,
+        col::ACTION,
+    ] {
+        let nulls = df.column(c)?.null_count();
+        anyhow::ensure!(
+            nulls == 0,
+            "{}: column {c:?} has {nulls} empty value(s); every timeline row needs one",
+            path.display()
+        );
+    }
+    // Whatever unit the writer used (pandas and Spark write ns, some ms), convert to µs.
+    let ts_us = df
+        .column(col::TS)?
+        .cast(&DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))?;
     let s = |name: &str| -> anyhow::Result<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
     let maybe = |name: &str, need: bool| -> anyhow::Result<Option<StringChunked>> {
         if need {
@@ -338,7 +357,7 @@ pub fn read_timeline(
             Ok(None)
         }
     };
-    let ts = df.column(col::TS)?.cast(&DataType::Int64)?;
+    let ts = ts_us.cast(&DataType::Int64)?;
     let ts = ts.i64()?;
     let ids = df.column(col::EVENT_ID)?.u64()?.clone();
     let organizer = df.column(col::ORGANIZER)?.bool()?.clone();
@@ -393,13 +412,29 @@ pub fn read_timeline(
     fn next<'a, I: Iterator<Item = Option<&'a str>>>(it: &mut Option<I>) -> Option<&'a str> {
         it.as_mut().and_then(|i| i.next().flatten())
     }
+    let mut finished: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut last_ts = i64::MIN;
     for i in 0..n {
         let p = i_person.next().flatten().unwrap_or("");
         let t = i_ts.next().flatten().unwrap_or(0);
+        anyhow::ensure!(
+            (0..4_102_444_800_000_000).contains(&t),
+            "{}: row {} has a time outside 1970–2100",
+            path.display(),
+            i + 1
+        );
         if last_person != Some(p) {
-            if last_person.is_some() {
+            if let Some(prev) = last_person {
                 offsets.push(i);
+                finished.insert(prev);
             }
+            anyhow::ensure!(
+                !finished.contains(p),
+                "{}: row {}: the timeline is not grouped by person; write it with turnout, or sort it by person_id, ts, event_id",
+                path.display(),
+                i + 1
+            );
+            last_ts = i64::MIN;
             persons.push(crate::identity::Person {
                 id: p.to_string(),
                 organizer: false,
@@ -409,6 +444,13 @@ pub fn read_timeline(
             });
             last_person = Some(p);
         }
+        anyhow::ensure!(
+            t >= last_ts,
+            "{}: row {}: times go backwards within a person; sort the timeline by person_id, ts, event_id",
+            path.display(),
+            i + 1
+        );
+        last_ts = t;
         let person = persons.last_mut().expect("pushed");
         person.events += 1;
         person.organizer |= i_org.next().flatten().unwrap_or(false);

@@ -38,9 +38,14 @@ pub fn local_midnight_us(date: NaiveDate, tz: Tz) -> i64 {
     local_to_utc_us(date.and_time(NaiveTime::MIN), tz)
 }
 
-/// The UTC instant of `us` as a chrono value (clamped to chrono's range).
+/// First and last instants turnout represents: 0001-01-02 and 9999-12-30 UTC, so that any zone's
+/// local time of them is still a valid date (chrono panics converting its own extremes).
+const MIN_US: i64 = -62_135_510_400_000_000;
+const MAX_US: i64 = 253_402_041_600_000_000;
+
+/// The UTC instant of `us` as a chrono value (clamped to years 1–9999).
 pub fn utc(us: i64) -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp_micros(us).unwrap_or(DateTime::<Utc>::MIN_UTC)
+    DateTime::<Utc>::from_timestamp_micros(us.clamp(MIN_US, MAX_US)).unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
 }
 
 /// The local calendar date of the instant `us` in `tz`.
@@ -162,6 +167,15 @@ mod tests {
         assert!(parse_window("d30").is_err());
         assert!(parse_window("0d").is_err());
         assert!(parse_window("30x").unwrap_err().contains("unknown unit"));
+    }
+
+    #[test]
+    fn extreme_instants_do_not_panic() {
+        let tz: Tz = "America/Chicago".parse().unwrap();
+        let _ = local_date(i64::MIN, tz);
+        let _ = local_date(i64::MAX, tz);
+        let tz: Tz = "Asia/Tokyo".parse().unwrap();
+        let _ = local_day_number(i64::MAX, tz);
     }
 
     #[test]

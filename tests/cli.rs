@@ -66,6 +66,17 @@ fn demo_run_publishes_a_whole_report() {
         assert!(html.contains(id), "index.html lacks {id}");
     }
     assert!(!html.contains("<script"), "the report needs no script");
+    // input files are named by label, never by path (a file name can name a person)
+    for f in ["index.html", "run.json", "metrics.json", "tables/quality.csv", "summary.md"] {
+        assert!(
+            !p.read(&format!("reports/demo/{period}/{f}")).contains("data/demo"),
+            "{f} names an input path"
+        );
+    }
+    assert!(
+        p.read("work/demo/inputs.json").contains("data/demo/"),
+        "the owner-only map keeps the paths"
+    );
     // person-level tables are written owner-only, outside the report
     for t in ["events", "persons", "links", "timeline", "funnel_people", "quarantine"] {
         let path = p.path().join(format!("work/demo/{t}.parquet"));

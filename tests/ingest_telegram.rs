@@ -135,8 +135,8 @@ fn full_export_runs_lines_across_chats_and_takes_phones_from_contacts() {
             format!("{f}:2 message_sent 2021-04-01T23:05:00Z second name=Rosa Martinez id=user2002 phone=+1 312 555 0142 email=- ctx=Store 12 Organizing occ=-"),
             format!("{f}:3 message_sent 2021-04-01T23:06:00Z second name=Sam Lee id=user8008 phone=- email=- ctx=Store 12 Organizing occ=-"),
             // second chat: lines run on; the contact with a user_id matches by id, not name
-            format!("{f}:4 message_sent 2021-04-02T14:00:00Z second name=Jojo id=user7007 phone=+1 312 555 0177 email=- ctx=Jo occ=-"),
-            format!("{f}:5 message_sent 2021-04-02T14:03:00Z second name=Dana Organizer id=user1001 phone=- email=- ctx=Jo occ=- organizer"),
+            format!("{f}:4 message_sent 2021-04-02T14:00:00Z second name=Jojo id=user7007 phone=+1 312 555 0177 email=- ctx=direct chat occ=-"),
+            format!("{f}:5 message_sent 2021-04-02T14:03:00Z second name=Dana Organizer id=user1001 phone=- email=- ctx=direct chat occ=- organizer"),
             // left chats are read after the chat list
             format!("{f}:6 group_joined 2021-04-03T12:30:00Z second name=Rosa Martinez id=user2002 phone=+1 312 555 0142 email=- ctx=Old Warehouse Group occ=-"),
         ]

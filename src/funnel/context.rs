@@ -90,7 +90,23 @@ impl LocalDays {
             tz.offset_from_utc_datetime(&timeutil::utc(us).naive_utc()).fix().local_minus_utc() as i64 * timeutil::US_PER_SEC
         };
         let hour = 3600 * timeutil::US_PER_SEC;
-        let (lo, hi) = (lo.min(hi) - 2 * timeutil::US_PER_DAY, hi.max(lo) + 2 * timeutil::US_PER_DAY);
+        let (lo, hi) = (
+            lo.min(hi).saturating_sub(2 * timeutil::US_PER_DAY),
+            hi.max(lo).saturating_add(2 * timeutil::US_PER_DAY),
+        );
+        // Beyond ~200 years of data something is wrong with the times: no table, every day is
+        // computed directly (still right, just slower), instead of stepping hour by hour.
+        if hi.saturating_sub(lo) > 200 * 366 * timeutil::US_PER_DAY
+            || lo < -62_000_000_000 * timeutil::US_PER_SEC
+            || hi > 250_000_000_000 * timeutil::US_PER_SEC
+        {
+            return LocalDays {
+                tz,
+                spans: Vec::new(),
+                lo: 1,
+                hi: 0,
+            };
+        }
         let mut spans = vec![(i64::MIN, offset(lo))];
         let mut t = lo;
         while t < hi {

@@ -83,12 +83,7 @@ const UUID: &[&str] = &["uuid", "UUID", "Activist ID"];
 const PHONE: &[&str] = &["can2_phone", "Phone", "phone_number", "Phone Number", "can2_sms_phone"];
 
 fn found(t: &Table) -> String {
-    t.headers
-        .iter()
-        .filter(|h| !h.trim().is_empty())
-        .map(|h| format!("{:?}", h.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    super::table::describe_header(&t.headers)
 }
 
 fn check(input: &Input, t: &Table) -> Result<(), Diagnostic> {
@@ -100,7 +95,7 @@ fn check(input: &Input, t: &Table) -> Result<(), Diagnostic> {
             "not an Action Network export: the header has no uuid, email or phone column",
         )
         .hint(format!(
-            "found columns: {}. Download the activist or attendee list from Action Network without removing its person columns",
+            "{}. Download the activist or attendee list from Action Network without removing its person columns",
             found(t)
         )));
     }
@@ -112,7 +107,7 @@ fn check(input: &Input, t: &Table) -> Result<(), Diagnostic> {
             "the Action Network export has no date column, so its people cannot be placed in time",
         )
         .hint(format!(
-            "found columns: {}. Re-export with the created date included (a report with the \"created_date\" field, or the attendee list, which carries the RSVP time)",
+            "{}. Re-export with the created date included (a report with the \"created_date\" field, or the attendee list, which carries the RSVP time)",
             found(t)
         )));
     }

@@ -1,7 +1,8 @@
 //! Zip archives of exports (WhatsApp's iOS `_chat.txt` zip, Mailchimp's audience zip, …).
 //!
 //! Takes: a file's bytes. Gives: its members (name, bytes), sorted by name, directories and
-//! macOS resource forks left out. Promises: bounded memory — a member or an archive that would
+//! macOS resource forks left out. Member names (which can name a person: `WhatsApp Chat with
+//! Rosa.txt`) never appear in errors; members are named by index. Promises: bounded memory — a member or an archive that would
 //! inflate beyond the limits (a zip bomb) is an error naming the member, not an exhausted machine.
 
 use std::io::Read;
@@ -34,7 +35,7 @@ pub fn members(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
         let read = (&mut f)
             .take(MAX_MEMBER_BYTES + 1)
             .read_to_end(&mut buf)
-            .map_err(|e| format!("cannot inflate {name:?} ({e})"))?;
+            .map_err(|e| format!("cannot inflate member {i} ({e})"))?;
         if read as u64 > MAX_MEMBER_BYTES {
             return Err(format!(
                 "member {name:?} inflates beyond {} MiB (a zip bomb?)",

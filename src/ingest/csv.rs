@@ -46,14 +46,7 @@ impl GenericCsv {
     /// Matches the mapping against the header; errors list expected and found columns.
     fn layout(input: &Input, opts: &CsvOptions, headers: &::csv::StringRecord) -> Result<Layout, Vec<Diagnostic>> {
         let found: Vec<String> = headers.iter().map(norm_header).collect();
-        let shown_found = || {
-            headers
-                .iter()
-                .filter(|h| !h.trim().is_empty())
-                .map(|h| format!("{:?}", h.trim()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
+        let shown_found = || super::table::describe_header(&headers.iter().map(str::to_string).collect::<Vec<_>>());
         let mut errs = Vec::new();
         let mut find = |want: &str, what: &str| -> Option<usize> {
             let w = norm_header(want);
@@ -72,7 +65,7 @@ impl GenericCsv {
                             ),
                         )
                         .hint(format!(
-                            "found columns: {}. Fix the header in `columns` of source {:?} in {} (line {})",
+                            "{}. Fix the header in `columns` of source {:?} in {} (line {})",
                             shown_found(),
                             input.source.name,
                             input.plan.path.display(),

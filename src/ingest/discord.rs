@@ -250,6 +250,10 @@ fn context(input: &Input) -> Option<String> {
         Some((name, id)) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && !name.trim().is_empty() => name.trim(),
         _ => stem,
     };
+    // A direct-message export is named after the other person: never use that as a context.
+    if stem.starts_with("Direct Messages - ") {
+        return Some("direct message".to_string());
+    }
     (!stem.is_empty()).then(|| stem.to_string())
 }
 

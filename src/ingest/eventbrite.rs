@@ -166,12 +166,7 @@ fn read_time(v: &str, order: DateOrder, tz: Tz) -> Option<(i64, Precision)> {
 }
 
 fn found(t: &Table) -> String {
-    t.headers
-        .iter()
-        .filter(|h| !h.trim().is_empty())
-        .map(|h| format!("{:?}", h.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    super::table::describe_header(&t.headers)
 }
 
 fn check(input: &Input, t: &Table) -> Result<(), Diagnostic> {
@@ -189,7 +184,7 @@ fn check(input: &Input, t: &Table) -> Result<(), Diagnostic> {
             "the Eventbrite report has no attendee columns (Email, Attendee #, First Name, Last Name)",
         )
         .hint(format!(
-            "found columns: {}. Export the attendee summary report, not the orders or sales report",
+            "{}. Export the attendee summary report, not the orders or sales report",
             found(t)
         )));
     }

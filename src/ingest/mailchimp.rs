@@ -91,12 +91,7 @@ fn header_table(text: &str, delimiter: u8) -> Table {
 }
 
 fn found(t: &Table) -> String {
-    t.headers
-        .iter()
-        .filter(|h| !h.trim().is_empty())
-        .map(|h| format!("{:?}", h.trim()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    super::table::describe_header(&t.headers)
 }
 
 /// The member file's name (the zip member's or the file's), lower-cased.
@@ -136,7 +131,7 @@ fn check(input: &Input, t: &Table) -> Result<(), Diagnostic> {
             "not a Mailchimp audience export: the header has none of OPTIN_TIME, CONFIRM_TIME, LAST_CHANGED",
         )
         .hint(format!(
-            "found columns: {}. Export the audience from Mailchimp (Audience → All contacts → Export Audience) and point the source at the zip or its CSVs",
+            "{}. Export the audience from Mailchimp (Audience → All contacts → Export Audience) and point the source at the zip or its CSVs",
             found(t)
         )));
     }

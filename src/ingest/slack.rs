@@ -300,6 +300,16 @@ impl State {
 
     /// One `channel/YYYY-MM-DD.json`. `member` is its path inside the archive (None outside one).
     fn day_file(&mut self, sink: &mut Sink, bytes: &[u8], channel: &str, member: Option<&str>, sub: u32, shown: &str) {
+        // Group-DM folders are named after their members' handles: never show them.
+        let private = channel.starts_with("mpdm-");
+        let masked: Option<String> = member.map(|m| {
+            if private {
+                format!("group DM/{}", m.rsplit('/').next().unwrap_or(""))
+            } else {
+                m.to_string()
+            }
+        });
+        let member = masked.as_deref();
         let place = member.unwrap_or("the day file");
         let v: Value = match serde_json::from_slice(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)) {
             Ok(v) => v,

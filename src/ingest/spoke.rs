@@ -128,12 +128,7 @@ impl Columns {
     }
 
     fn found(&self) -> String {
-        self.headers
-            .iter()
-            .filter(|h| !h.trim().is_empty())
-            .map(|h| format!("{:?}", h.trim()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        super::table::describe_header(&self.headers)
     }
 }
 
@@ -160,7 +155,7 @@ fn not_spoke(input: &Input, cols: &Columns) -> Diagnostic {
         "not a Spoke export: the header has neither is_from_contact (messages file) nor a contact cell column (contacts file)",
     )
     .hint(format!(
-        "found columns: {}. Point the source at the files from Spoke's \"Export Data\" (campaign contacts and messages CSVs)",
+        "{}. Point the source at the files from Spoke's \"Export Data\" (campaign contacts and messages CSVs)",
         cols.found()
     ))
 }
@@ -188,7 +183,7 @@ fn check(input: &Input, cols: &Columns, kind: Kind) -> Vec<Diagnostic> {
                 ),
             )
             .hint(format!(
-                "found columns: {}. Re-export the messages CSV from Spoke without editing its header",
+                "{}. Re-export the messages CSV from Spoke without editing its header",
                 cols.found()
             ))
         })

@@ -115,19 +115,111 @@ impl Table {
                 ),
             )
             .hint(format!(
-                "found columns: {}. Is this the right export, or was the header edited?",
-                self.headers
-                    .iter()
-                    .filter(|h| !h.is_empty())
-                    .map(|h| format!("{h:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "{}. Is this the right export, or was the header edited?",
+                describe_header(&self.headers)
             ))
         })
     }
 
     pub fn has(&self, names: &[&str]) -> bool {
         self.find(names).is_some()
+    }
+}
+
+/// Words that appear in the header names of the exports turnout reads. A first line with none
+/// of them is probably data (a sheet typed without a header), and must not be echoed.
+const HEADER_WORDS: &[&str] = &[
+    "name",
+    "email",
+    "e-mail",
+    "mail",
+    "phone",
+    "cell",
+    "mobile",
+    "number",
+    "date",
+    "time",
+    "timestamp",
+    "id",
+    "status",
+    "event",
+    "meeting",
+    "first",
+    "last",
+    "given",
+    "family",
+    "zip",
+    "postal",
+    "created",
+    "modified",
+    "updated",
+    "attended",
+    "attendee",
+    "message",
+    "text",
+    "body",
+    "campaign",
+    "contact",
+    "user",
+    "author",
+    "join",
+    "leave",
+    "duration",
+    "order",
+    "ticket",
+    "tags",
+    "tag",
+    "address",
+    "city",
+    "state",
+    "role",
+    "shift",
+    "guest",
+    "topic",
+    "sender",
+    "content",
+    "source",
+    "utm",
+    "rsvp",
+    "optin",
+    "confirm",
+    "timeslot",
+    "vanid",
+    "uuid",
+    "group",
+    "store",
+    "worksite",
+    "type",
+    "title",
+    "question",
+    "notes",
+    "member",
+    "subscription",
+    "attachments",
+    "reactions",
+    "quantity",
+    "price",
+];
+
+/// The header cells as a quoted list for an error hint — or, when the first line does not look
+/// like a header at all (no known header word in any cell), only how many columns it has, so a
+/// data row is never echoed into an error.
+pub fn describe_header(headers: &[String]) -> String {
+    let cells: Vec<&str> = headers.iter().map(|h| h.trim()).filter(|h| !h.is_empty()).collect();
+    let looks_like_header = cells.iter().any(|c| {
+        let k = header_key(c);
+        k.split(|ch: char| !ch.is_alphanumeric()).any(|w| HEADER_WORDS.contains(&w))
+    });
+    if looks_like_header {
+        format!(
+            "found columns: {}",
+            cells.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ")
+        )
+    } else {
+        format!(
+            "the first line has {} column(s), none of them a known header name: is the header line missing, or is this another export?",
+            cells.len()
+        )
     }
 }
 
@@ -152,6 +244,17 @@ mod tests {
         assert_eq!(header_key("texter[cell]"), "texter cell");
         assert_eq!(header_key("First-Name"), "first name");
         assert_eq!(header_key("question[Will you come?]"), "question[will you come?]");
+    }
+
+    #[test]
+    fn a_data_row_in_place_of_the_header_is_never_echoed() {
+        let d = describe_header(&["Rosa Martinez".into(), "(312) 555-0142".into(), "3/5/2026".into()]);
+        assert!(!d.contains("Rosa") && !d.contains("555"), "{d}");
+        assert!(d.contains("3 column(s)"), "{d}");
+        assert_eq!(
+            describe_header(&["Name".into(), "Phone".into()]),
+            "found columns: \"Name\", \"Phone\""
+        );
     }
 
     #[test]

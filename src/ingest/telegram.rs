@@ -203,6 +203,13 @@ fn not_telegram(shown: &str) -> Diagnostic {
 }
 
 fn chat_name(chat: &Map<String, Value>) -> Option<String> {
+    // A one-to-one chat is named after the other person: never use that as a context.
+    if matches!(
+        chat.get("type").and_then(Value::as_str),
+        Some("personal_chat" | "bot_chat" | "saved_messages")
+    ) {
+        return Some("direct chat".to_string());
+    }
     match chat.get("name").and_then(Value::as_str).map(str::trim) {
         Some(n) if !n.is_empty() => Some(n.to_string()),
         _ => chat.get("id").and_then(scalar).map(|id| format!("chat {id}")),

@@ -114,7 +114,9 @@ impl Format {
             }
             Format::UnixSeconds => {
                 let secs: f64 = v.parse().ok()?;
-                if !(0.0..4_102_444_800.0).contains(&secs) {
+                // 2000-01-01 .. 2100-01-01: smaller numbers are Excel serial dates (46086),
+                // compact dates (20260305) or counts, not times.
+                if !(946_684_800.0..4_102_444_800.0).contains(&secs) {
                     return None;
                 }
                 (secs.floor() as i64) * timeutil::US_PER_SEC

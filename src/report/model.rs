@@ -211,6 +211,19 @@ pub struct Inputs<'a> {
     pub identity: &'a IdentityStats,
 }
 
+/// How a report names an input file: `<source> #<n>` (n-th file of the source in path order),
+/// never its path — an export's file name can name a person ("WhatsApp Chat with Rosa.txt").
+/// `work/<pipeline>/inputs.json` (owner-only) maps labels to paths for the data lead.
+pub fn file_label(all: &[FileStats], f: &FileStats) -> String {
+    let n = all
+        .iter()
+        .filter(|x| x.source == f.source)
+        .position(|x| std::ptr::eq(x, f))
+        .unwrap_or(0)
+        + 1;
+    format!("{} #{}", f.source, n)
+}
+
 fn cell(v: u64, min: u64) -> Cell {
     if v < min {
         None
@@ -344,7 +357,7 @@ pub fn build(i: &Inputs) -> ReportModel {
         .iter()
         .map(|f| FileView {
             source: f.source.clone(),
-            file: f.file.clone(),
+            file: file_label(i.files, f),
             sha256: f.sha256.clone(),
             rows: f.rows,
             events: f.events,
