@@ -149,7 +149,9 @@ fn demo_identifiers(p: &Project) -> (Vec<String>, Vec<String>) {
                 }
                 let digits: String = c.chars().filter(|ch| ch.is_ascii_digit()).collect();
                 let looks_like_phone = c.chars().all(|ch| ch.is_ascii_digit() || " ()+-.".contains(ch));
-                if looks_like_phone && digits.len() >= 10 && digits.len() <= 11 {
+                // a North American number: 10 digits, or 11 starting with the country code 1
+                // (an 11-digit Zoom meeting id is not a phone)
+                if looks_like_phone && (digits.len() == 10 || digits.len() == 11 && digits.starts_with('1')) {
                     phones.push(digits[digits.len() - 10..].to_string());
                 }
             }
