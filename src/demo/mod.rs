@@ -3,7 +3,8 @@
 //! "Northside retail organizing": workers at six Chicago stores (timezone America/Chicago) are
 //! reached through store WhatsApp groups, peer-to-peer texting
 //! (Spoke) and an email list (Mailchimp), RSVP to fortnightly store meetings (Mobilize) and sign
-//! in on paper at the door. The campaign runs `weeks` weeks from Monday 2026-06-29 (local); the
+//! in on paper at the door; engaged members of every store also join a fortnightly all-stores
+//! Zoom check-in (Wednesdays 19:00 local, RSVPs in Mobilize too). The campaign runs `weeks` weeks from Monday 2026-06-29 (local); the
 //! exports are "taken" at local midnight at the end of the last week (the cut-off), so nothing
 //! in them happens later than that, except the start times of meetings people have already RSVP'd
 //! to.
@@ -15,16 +16,20 @@
 //! back to another meeting within 30 days (about 45% of attenders whose 30 days are observed).
 //! Delays are skewed (often the same day, sometimes weeks). Each store meets every other Tuesday
 //! or Thursday at 18:30 local; meetings up to two weeks past the cut-off exist only as RSVPs.
+//! About 15% of engaged members are regulars of the Zoom check-in (see [`zoom`]), 30–60 a call
+//! late in the campaign.
 //!
 //! [`generate`] writes, under `out`:
 //!
 //! | file | what it stands for |
 //! |---|---|
-//! | `groups/<store-slug>.csv` | one store group chat (a generic CSV stand-in for a WhatsApp export) |
+//! | `groups/WhatsApp Chat with <group>.txt` | a store group's Android WhatsApp export (stores 12, 31, 58, 77; see [`whatsapp`]) |
+//! | `groups/WhatsApp Chat - <group>.zip` | a store group's iOS WhatsApp export, `_chat.txt` inside (stores 44, 63) |
 //! | `spoke/messages.csv` | Spoke messages export (CRLF, UTC timestamps with milliseconds) |
 //! | `mailchimp/subscribed_members_export.csv` | Mailchimp audience export (subscribed members) |
 //! | `mobilize/participations.csv` | Mobilize participations (RSVPs, cancellations, attendance marks) |
 //! | `signin/<YYYY-MM-DD>-<store-slug>.csv` | typed-up paper sign-in sheets, one per past meeting |
+//! | `zoom/participants_815274396_<YYYY-MM-DD>.csv` | Zoom participant report (with the meeting summary) of each past check-in |
 //! | `ground_truth.csv` | `file,line,person_id,role` for every data record above |
 //!
 //! Promises:
@@ -34,21 +39,33 @@
 //! - **Synthetic.** Names are drawn from built-in lists, phones are made up (but valid North
 //!   American numbers in 312/773/872, never 555), email domains are common providers. Any
 //!   resemblance to a real person is accidental.
-//! - **Realistically messy.** Nicknames (Robert/Bob, Guadalupe/Lupe), unsaved contacts shown as
-//!   phone numbers, `~ ` push names with emoji, phones in many formats or missing, emails in
+//! - **Realistically messy.** Nicknames (Robert/Bob, Guadalupe/Lupe), WhatsApp authors as a
+//!   steward's phone shows them (saved names, `~ ` push names with emoji, or — for about 40% of
+//!   members — only the phone number: a saved contact's phone is not in the chat), Android and
+//!   iOS exports with their invisible characters, system notices and multi-line messages,
+//!   phones in many formats or missing, emails in
 //!   other case or with spaces, second emails, typos on sign-in sheets, family members sharing
 //!   a phone, organizers signing others in, duplicate sign-ins, RSVPs cancelled, walk-ins
-//!   without RSVP, a UTF-8 BOM sheet, a Windows-1252 sheet, a `;` sheet and a sheet with
-//!   trailing empty columns and rows.
+//!   without RSVP, Zoom rejoins and guests without email, a UTF-8 BOM sheet, a Windows-1252
+//!   sheet, a `;` sheet and a sheet with trailing empty columns and rows.
 //! - **Ground truth.** `ground_truth.csv` names the true person (`p00001`…) and role (`member`
-//!   or `organizer`) behind every data record, by file (relative to `out`, `/`-separated) and
-//!   1-based physical line where the record starts (the header is line 1). Trailing empty rows
-//!   have no entry. Person ids are numbered by first appearance (entry time).
+//!   or `organizer`) behind every data record, by file (relative to `out`, `/`-separated; a zip
+//!   member as `groups/X.zip!_chat.txt`, the way ingest names it) and 1-based physical line
+//!   where the record starts (the header is line 1). Trailing empty rows, a Zoom report's
+//!   preamble and WhatsApp notices about no one (encryption, `added you`, icon, description)
+//!   have no entry; a notice naming several people (`added A, B and C`) has one per person, on
+//!   the same line; a Zoom rejoin row has its own. Person ids are numbered by first appearance
+//!   (entry time).
 //! - **Organizers are fixed** whatever the seed, so a pipeline can declare them: store group
-//!   admins appear in the groups as `<Given> (organizer)` with phones `+1 312 600 0101` …
-//!   `0106` (Store 12 … Store 77, in [`STORES`] order); the four texters send from
-//!   `+1 872 600 0201` … `0204` (Spoke `user_number`) and also post in one store group each.
+//!   admins appear in the groups as `<Given> (organizer)` (phones `+1 312 600 0101` …
+//!   `0106`, Store 12 … Store 77, in [`STORES`] order, not shown by WhatsApp); the four texters
+//!   send from `+1 872 600 0201` … `0204` (Spoke `user_number`) and also post in one store group
+//!   each, shown by that number. In Zoom, hosts and co-hosts appear by full name (`Dana
+//!   Whitfield`) with an `@northsideworkers.org` email.
 //! - Default options write well under 6 MB.
+
+mod whatsapp;
+mod zoom;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -562,9 +579,6 @@ fn between(rng: &mut Rng, a: Ts, b: Ts) -> Ts {
     }
 }
 
-fn fmt_wa(t: Ts) -> String {
-    t.with_timezone(&TZ).format("%Y-%m-%d %H:%M").to_string()
-}
 fn fmt_spoke(t: Ts) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
@@ -595,6 +609,18 @@ struct Meeting {
     marked: bool,
 }
 
+/// One fortnightly all-stores Zoom check-in (Wednesdays 19:00 local), see [`zoom`].
+struct ZoomCall {
+    date: NaiveDate,
+    start: Ts,
+    /// Its Mobilize timeslot.
+    timeslot_id: u64,
+    /// Organizers marked attendance in Mobilize for this call.
+    marked: bool,
+    /// The store admin (index into [`ADMINS`]) who hosts it.
+    host: usize,
+}
+
 struct Campaign {
     seed: u64,
     start_date: NaiveDate,
@@ -603,6 +629,7 @@ struct Campaign {
     days: i64,
     meetings: Vec<Meeting>,
     by_store: Vec<Vec<usize>>,
+    zoom_calls: Vec<ZoomCall>,
 }
 
 impl Campaign {
@@ -637,6 +664,21 @@ impl Campaign {
             m.timeslot_id = 8_100_001 + i as u64;
             by_store[m.store].push(i);
         }
+        // The all-stores Zoom check-in: Wednesday of week 2, then every other Wednesday.
+        let mut rng = Rng::stream(opts.seed, "zoom-calls", 0);
+        let mut zoom_calls = Vec::new();
+        let mut date = start_date + Duration::days(9);
+        while date < horizon {
+            let i = zoom_calls.len();
+            zoom_calls.push(ZoomCall {
+                date,
+                start: local_ts(date, 19, 0, 0),
+                timeslot_id: 8_200_001 + i as u64,
+                marked: rng.bern(0.6),
+                host: i % ADMINS.len(),
+            });
+            date += Duration::days(14);
+        }
         Campaign {
             seed: opts.seed,
             start_date,
@@ -645,7 +687,13 @@ impl Campaign {
             days,
             meetings,
             by_store,
+            zoom_calls,
         }
+    }
+
+    /// When store `s`'s admin created its WhatsApp group (the admin's first appearance).
+    fn group_created(&self, s: usize) -> Ts {
+        local_ts(self.start_date, 9, s as u32 * 3, 0)
     }
 
     /// Position in `by_store[store]` of the first meeting starting after `t`.
@@ -739,6 +787,10 @@ struct Person {
     subs: Vec<Sub>,
     rsvps: Vec<Rsvp>,
     attended: Vec<usize>,
+    /// RSVPs to the Zoom check-in (`Rsvp::meeting` indexes [`Campaign::zoom_calls`]).
+    zoom_rsvps: Vec<Rsvp>,
+    /// Zoom check-ins attended (indices into [`Campaign::zoom_calls`]).
+    zoom_attended: Vec<usize>,
 }
 
 impl Person {
@@ -778,6 +830,8 @@ impl Person {
             subs: Vec::new(),
             rsvps: Vec::new(),
             attended: Vec::new(),
+            zoom_rsvps: Vec::new(),
+            zoom_attended: Vec::new(),
         }
     }
 }
@@ -851,7 +905,7 @@ fn build_people(opts: &DemoOptions, camp: &Campaign) -> Vec<Person> {
     for (s, &(given, family)) in ADMINS.iter().enumerate() {
         let phone = admin_phone(s);
         used_phones.insert(phone.clone());
-        let t = local_ts(camp.start_date, 9, s as u32 * 3, 0);
+        let t = camp.group_created(s);
         let mut p = Person::bare(given, family, s, phone, t);
         p.org = Some(Org::Admin(s));
         p.group = Some(GroupLife {
@@ -953,7 +1007,11 @@ fn build_people(opts: &DemoOptions, camp: &Campaign) -> Vec<Person> {
             None
         };
         let profile = if entry == Channel::Text { &TEXTING_HOURS } else { &CHAT_HOURS };
-        let entry_at = at(&mut rng, date, profile);
+        let mut entry_at = at(&mut rng, date, profile);
+        if entry == Channel::Group && entry_at < camp.group_created(store) + Duration::minutes(10) {
+            // Nobody joins a group before its admin creates it.
+            entry_at = camp.group_created(store) + Duration::minutes(10 + rng.range(0, 120));
+        }
         let zip = *rng.pick(&STORES[store].zips);
         let uses_nick = nick.is_some() && rng.bern(0.5);
         let mut p = Person::bare(given, family, store, phone, entry_at);
@@ -971,6 +1029,11 @@ fn build_people(opts: &DemoOptions, camp: &Campaign) -> Vec<Person> {
     for (k, p) in people.iter_mut().enumerate().skip(first_member) {
         let mut rng = Rng::stream(opts.seed, "life", k as u64);
         simulate(p, &mut rng, camp);
+    }
+    whatsapp::batch_adds(&mut people[first_member..]);
+    for (k, p) in people.iter_mut().enumerate().skip(first_member) {
+        let mut rng = Rng::stream(opts.seed, "zoom", k as u64);
+        zoom::simulate(p, &mut rng, camp);
     }
 
     // Person ids follow first appearance.
@@ -996,7 +1059,7 @@ fn simulate(p: &mut Person, rng: &mut Rng, camp: &Campaign) {
             t0
         } else {
             let d = delay_days(rng, 0.15, 5.0, 0.8);
-            after(rng, t0, d, &CHAT_HOURS)
+            after(rng, t0, d, &CHAT_HOURS).max(camp.group_created(p.store) + Duration::minutes(10))
         };
         if joined < cutoff {
             let added = p.entry == Channel::Group && rng.bern(0.3);
@@ -1481,6 +1544,8 @@ struct Ctx<'a> {
     people: &'a [Person],
     /// attendees[meeting] = person indices.
     attendees: Vec<Vec<usize>>,
+    /// zoom_attendees[call] = person indices.
+    zoom_attendees: Vec<Vec<usize>>,
     files: Vec<(String, Vec<u8>)>,
     truth: Vec<Truth>,
 }
@@ -1490,323 +1555,20 @@ impl Ctx<'_> {
         self.camp.seed
     }
     fn add(&mut self, rel: String, bytes: Vec<u8>, records: Vec<(usize, usize)>) {
+        let truth = rel.clone();
+        self.add_as(rel, truth, bytes, records);
+    }
+    /// Writes `rel` but names its records `truth` in the ground truth (a zip member:
+    /// `groups/X.zip!_chat.txt`, as ingest names it in origins).
+    fn add_as(&mut self, rel: String, truth: String, bytes: Vec<u8>, records: Vec<(usize, usize)>) {
         for (line, person) in records {
             self.truth.push(Truth {
-                file: rel.clone(),
+                file: truth.clone(),
                 line,
                 person,
             });
         }
         self.files.push((rel, bytes));
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Store groups
-// ---------------------------------------------------------------------------------------------
-
-const CHAT_EN: &[&str] = &[
-    "They cut my hours again, third week in a row",
-    "Manager said \"no talking about pay on the floor\" — is that even legal?",
-    "I'm in 💪",
-    "What time is the meeting?",
-    "Can I bring a coworker from the deli?",
-    "Who else got their schedule changed without notice?",
-    "Same here, I only got 22 hours this week",
-    "Thanks for organizing this",
-    "Is it safe to talk here? Asking for a friend 😅",
-    "I work nights, will there be a meeting I can make?",
-    "+1",
-    "👍",
-    "Count me in",
-    "My paycheck was short again, anyone else?",
-    "Break room AC still broken. It's 90 degrees back there",
-    "Yes!!",
-    "We need more people on register, the lines are crazy",
-    "Just signed up for the meeting",
-    "Does anyone have a ride from Cicero & 26th?",
-    "I talked to 3 people in produce, they want in",
-    "Who's the contact for the petition?",
-    "Heard they're bringing in more part-timers, no benefits",
-    "Lol same",
-    "How do I add my coworker to this group?",
-    "She said \"we'll see\", which means no",
-    "Proud of us 🙌",
-    "Is the meeting in person or zoom?",
-];
-/// Messages that span lines (quoted fields with newlines in the CSV).
-const CHAT_MULTILINE: &[&str] = &[
-    "New schedule is up:\nI'm on close Tue, Thu and Sat again",
-    "Questions for the meeting:\n1. Breaks\n2. Raises\n3. Parking",
-];
-/// Lines that only make sense on a meeting day, before the meeting.
-const CHAT_MEETING_DAY: &[&str] = &[
-    "Running late but I'll be there",
-    "Is it still on for tonight?",
-    "Save me a seat 🙏",
-    "Voy en camino",
-];
-/// Lines that only make sense the day after a meeting.
-const CHAT_AFTER_MEETING: &[&str] = &[
-    "Great meeting last night, thanks everyone",
-    "Sorry I missed it, family stuff. Next time for sure",
-    "Can someone share the notes from last night?",
-    "Gracias a todos por venir anoche",
-];
-const CHAT_ES: &[&str] = &[
-    "¿A qué hora es la junta?",
-    "Yo voy 💪",
-    "Me cambiaron el horario otra vez",
-    "Gracias por la información",
-    "¿Puedo llevar a mi compañera?",
-    "Aquí estamos",
-    "Sí, cuenten conmigo",
-    "A mí también me bajaron las horas, ya no alcanza",
-];
-const CHAT_PL: &[&str] = &["Będę!", "Dzięki za info", "Mnie też skrócili godziny", "Ile osób przyjdzie?"];
-const MEDIA: &str = "<Media omitted>";
-const PUSH_EMOJI: &[&str] = &["🌹", "💪", "✨", "🙏", "🔥", "👑", "🌻", "⚽"];
-
-/// How the exporting phone shows this person: (author, author_phone).
-fn wa_author(p: &Person, rng: &mut Rng) -> (String, String) {
-    if let Some(Org::Admin(_)) = p.org {
-        return (format!("{} (organizer)", p.given), fmt_phone(&p.phone, 2));
-    }
-    let first = p.first();
-    let initial: String = fold(p.family).chars().take(1).collect();
-    let r = rng.f64();
-    if r < 0.15 {
-        // Unsaved contact: WhatsApp shows the number.
-        let shown = fmt_phone(&p.phone, 8);
-        return (shown.clone(), shown);
-    }
-    let author = if r < 0.27 {
-        let base = match rng.below(3) {
-            0 => first.to_string(),
-            1 => format!("{first} {initial}"),
-            _ => first.to_lowercase(),
-        };
-        let base = if rng.bern(0.4) {
-            let e = rng.pick(PUSH_EMOJI);
-            if rng.bern(0.7) {
-                format!("{base} {e}")
-            } else {
-                format!("{e} {base}")
-            }
-        } else {
-            base
-        };
-        format!("~ {base}")
-    } else if r < 0.45 {
-        match rng.below(3) {
-            0 => first.to_string(),
-            1 => format!("{first} {initial}"),
-            _ => p.nick.unwrap_or(p.given).to_string(),
-        }
-    } else if p.nick.is_some() && p.uses_nick && rng.bern(0.5) {
-        format!("{} {}", first, p.family)
-    } else if rng.bern(0.25) {
-        fold(&format!("{} {}", p.given, p.family))
-    } else {
-        format!("{} {}", p.given, p.family)
-    };
-    let phone = if rng.bern(0.2) { String::new() } else { messy_phone(rng, &p.phone) };
-    (author, phone)
-}
-
-/// What was going on at the person's store when they posted at `t`.
-fn meeting_context(camp: &Campaign, store: usize, t: Ts) -> (bool, bool) {
-    let day = local_date(t);
-    let mut meeting_day = false;
-    let mut after_meeting = false;
-    for &m in &camp.by_store[store] {
-        let m = &camp.meetings[m];
-        if m.date == day && t < m.start {
-            meeting_day = true;
-        }
-        if m.start + Duration::hours(2) <= t && t < m.start + Duration::hours(40) {
-            after_meeting = true;
-        }
-    }
-    (meeting_day, after_meeting)
-}
-
-fn member_message(p: &Person, rng: &mut Rng, camp: &Campaign, t: Ts) -> String {
-    if rng.bern(0.05) {
-        return MEDIA.to_string();
-    }
-    let (meeting_day, after_meeting) = meeting_context(camp, p.store, t);
-    let line = if rng.bern(0.015) {
-        rng.pick(CHAT_MULTILINE)
-    } else if meeting_day && rng.bern(0.35) {
-        rng.pick(CHAT_MEETING_DAY)
-    } else if after_meeting && rng.bern(0.35) {
-        rng.pick(CHAT_AFTER_MEETING)
-    } else if p.culture == 0 && rng.bern(0.35) {
-        rng.pick(CHAT_ES)
-    } else if p.culture == 1 && rng.bern(0.25) {
-        rng.pick(CHAT_PL)
-    } else {
-        rng.pick(CHAT_EN)
-    };
-    line.to_string()
-}
-
-struct GroupRow {
-    ts: Ts,
-    author: String,
-    phone: String,
-    event: &'static str,
-    text: String,
-    person: usize,
-}
-
-fn admin_rows(ctx: &Ctx, s: usize, rows: &mut Vec<GroupRow>) {
-    let camp = ctx.camp;
-    let store = &STORES[s];
-    let Some(admin) = ctx.people.iter().position(|p| p.org == Some(Org::Admin(s))) else {
-        return;
-    };
-    let (author, phone) = wa_author(&ctx.people[admin], &mut Rng::new(0));
-    let mut rng = Rng::stream(ctx.seed(), "admin", s as u64);
-    let push = |ts: Ts, text: String, rows: &mut Vec<GroupRow>| {
-        if ts >= camp.start && ts < camp.cutoff {
-            rows.push(GroupRow {
-                ts,
-                author: author.clone(),
-                phone: phone.clone(),
-                event: "message",
-                text,
-                person: admin,
-            });
-        }
-    };
-    push(
-        ctx.people[admin].entry_at,
-        format!(
-            "Welcome to the {}! This is a space for us to talk about hours, pay and respect on the job. \
-             Please keep it between coworkers 🙏",
-            store.group_name()
-        ),
-        rows,
-    );
-    let link = format!(
-        "https://www.mobilize.us/northside/event/{}/?utm_source=whatsapp&utm_content={}",
-        store.event_id(),
-        store.slug()
-    );
-    for &m in &camp.by_store[s] {
-        let meeting = &camp.meetings[m];
-        let when = fmt_when(meeting.date);
-        let t = at(&mut rng, meeting.date - Duration::days(3), &ADMIN_HOURS);
-        push(
-            t,
-            format!("Next meeting: {when} at 6:30pm, {}. RSVP here: {link}", store.venue),
-            rows,
-        );
-        let t = local_ts(meeting.date, rng.range(8, 12) as u32, rng.below(60) as u32, 0);
-        let text = if rng.bern(0.5) {
-            "Tonight 6:30! Food and childcare provided. Hoy a las 6:30, habrá comida 🌮".to_string()
-        } else {
-            format!("Reminder: meeting TONIGHT at 6:30, {}. Bring a coworker!", store.venue)
-        };
-        push(t, text, rows);
-        let n = ctx.attendees[m].len();
-        if meeting.start < camp.cutoff && n > 0 {
-            let t = at(&mut rng, meeting.date + Duration::days(1), &ADMIN_HOURS);
-            push(
-                t,
-                format!(
-                    "Thank you to the {n} coworkers who came last night! Notes: we're starting a \
-                     petition on scheduling, \"two weeks' notice, no exceptions\". Next meeting in two weeks."
-                ),
-                rows,
-            );
-        }
-    }
-    // Sunday welcomes for the week's newcomers.
-    for w in 0..camp.days / 7 {
-        let monday = camp.start_date + Duration::days(w * 7);
-        let t = local_ts(monday + Duration::days(6), 19, rng.below(60) as u32, 0);
-        let week_start = local_ts(monday, 0, 0, 0);
-        let n = ctx
-            .people
-            .iter()
-            .filter_map(|p| p.group.as_ref().filter(|g| g.store == s && p.org.is_none()))
-            .filter(|g| g.joined >= week_start && g.joined < t)
-            .count();
-        if n > 0 {
-            let text = if n == 1 {
-                "Welcome to our new coworker 👋 Say hi and tell us which department you work in!".to_string()
-            } else {
-                format!("Welcome to the {n} coworkers who joined this week 👋 Say hi and tell us which department you work in!")
-            };
-            push(t, text, rows);
-        }
-    }
-}
-
-fn render_groups(ctx: &mut Ctx) {
-    for (s, store) in STORES.iter().enumerate() {
-        let rel = format!("groups/{}.csv", store.slug());
-        let mut rows = Vec::new();
-        admin_rows(ctx, s, &mut rows);
-        for (pi, p) in ctx.people.iter().enumerate() {
-            let Some(g) = p.group.as_ref().filter(|g| g.store == s) else {
-                continue;
-            };
-            if matches!(p.org, Some(Org::Admin(_))) {
-                continue;
-            }
-            let mut rng = Rng::stream(ctx.seed(), "wa", pi as u64);
-            let (author, phone) = wa_author(p, &mut rng);
-            let row = |ts: Ts, event: &'static str, text: String| GroupRow {
-                ts,
-                author: author.clone(),
-                phone: phone.clone(),
-                event,
-                text,
-                person: pi,
-            };
-            if g.join_row {
-                rows.push(row(g.joined, if g.added { "added" } else { "joined" }, String::new()));
-            }
-            for (i, &t) in g.messages.iter().enumerate() {
-                let text = match p.org {
-                    Some(Org::Texter(k)) => texter_group_message(k, i, s),
-                    _ => member_message(p, &mut rng, ctx.camp, t),
-                };
-                rows.push(row(t, "message", text));
-            }
-            if let Some(t) = g.left {
-                rows.push(row(t, "left", String::new()));
-            }
-        }
-        rows.sort_by_key(|r| r.ts); // stable: ties keep generation order
-        let mut csv = CsvText::new(
-            ',',
-            "\n",
-            &["timestamp", "group", "store", "author", "author_phone", "event", "text"],
-        );
-        let group = store.group_name();
-        let name = store.name();
-        let mut records = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let line = csv.row(&[fmt_wa(r.ts).as_str(), &group, &name, &r.author, &r.phone, r.event, &r.text]);
-            records.push((line, r.person));
-        }
-        ctx.add(rel, csv.text.into_bytes(), records);
-    }
-}
-
-fn texter_group_message(k: usize, i: usize, s: usize) -> String {
-    let (given, _) = TEXTERS[k];
-    let phone = fmt_phone(&texter_phone(k), 4);
-    match i {
-        0 => format!("Hi everyone, I'm {given}, I volunteer with Northside Workers United. If you got a text from {phone}, that was me 🙂"),
-        1 => format!("If you want to help text coworkers at Store {}, message me!", STORES[s].number),
-        2 => "Reminder: meetings are every other week, the RSVP link is in the group description".to_string(),
-        _ => "Thanks everyone for the great turnout, keep it going".to_string(),
     }
 }
 
@@ -2154,10 +1916,14 @@ fn render_mailchimp(ctx: &mut Ctx) {
 
 fn render_mobilize(ctx: &mut Ctx) {
     let camp = ctx.camp;
-    let mut all: Vec<(Ts, usize, usize)> = Vec::new();
+    // (created, person, is a Zoom check-in RSVP, index in the person's list)
+    let mut all: Vec<(Ts, usize, bool, usize)> = Vec::new();
     for (pi, p) in ctx.people.iter().enumerate() {
         for (k, r) in p.rsvps.iter().enumerate() {
-            all.push((r.created, pi, k));
+            all.push((r.created, pi, false, k));
+        }
+        for (k, r) in p.zoom_rsvps.iter().enumerate() {
+            all.push((r.created, pi, true, k));
         }
     }
     all.sort();
@@ -2189,12 +1955,36 @@ fn render_mobilize(ctx: &mut Ctx) {
         ],
     );
     let mut records = Vec::new();
-    for (n, (_, pi, k)) in all.into_iter().enumerate() {
+    for (n, (_, pi, is_zoom, k)) in all.into_iter().enumerate() {
         let p = &ctx.people[pi];
-        let r = &p.rsvps[k];
-        let m = &camp.meetings[r.meeting];
-        let store = &STORES[m.store];
-        let mut rng = Rng::stream(ctx.seed(), "mobilize", ((pi as u64) << 8) | k as u64);
+        let r = if is_zoom { &p.zoom_rsvps[k] } else { &p.rsvps[k] };
+        // The event and its timeslot: (event id, title, timeslot id, start, end, marked).
+        let (event_id, title, timeslot_id, start, end, marked) = if is_zoom {
+            let c = &camp.zoom_calls[r.meeting];
+            (
+                zoom::EVENT_ID,
+                zoom::TOPIC.to_string(),
+                c.timeslot_id,
+                c.start,
+                c.start + Duration::minutes(60),
+                c.marked,
+            )
+        } else {
+            let m = &camp.meetings[r.meeting];
+            let st = &STORES[m.store];
+            (
+                st.event_id(),
+                st.meeting_title(),
+                m.timeslot_id,
+                m.start,
+                m.start + Duration::minutes(90),
+                m.marked,
+            )
+        };
+        // Links shared in a group carry the person's own store.
+        let store = &STORES[p.store];
+        let label = if is_zoom { "mobilize-zoom" } else { "mobilize" };
+        let mut rng = Rng::stream(ctx.seed(), label, ((pi as u64) << 8) | k as u64);
         let given = match rng.weighted(&[0.72, 0.15, 0.1, 0.03]) {
             0 => p.given.to_string(),
             1 => p.first().to_string(),
@@ -2216,7 +2006,7 @@ fn render_mobilize(ctx: &mut Ctx) {
         } else {
             messy_phone(&mut rng, &p.phone)
         };
-        let attended = if m.marked && m.start < camp.cutoff && r.status != Status::Cancelled {
+        let attended = if marked && start < camp.cutoff && r.status != Status::Cancelled {
             r.attended.to_string()
         } else {
             String::new()
@@ -2236,12 +2026,12 @@ fn render_mobilize(ctx: &mut Ctx) {
             (52_000_001 + n as u64).to_string(),
             fmt_offset(r.created),
             fmt_offset(r.modified),
-            store.event_id().to_string(),
-            store.meeting_title(),
+            event_id.to_string(),
+            title,
             "MEETING".to_string(),
-            m.timeslot_id.to_string(),
-            fmt_offset(m.start),
-            fmt_offset(m.start + Duration::minutes(90)),
+            timeslot_id.to_string(),
+            fmt_offset(start),
+            fmt_offset(end),
             status.to_string(),
             attended,
             given,
@@ -2450,8 +2240,15 @@ fn render_signin(ctx: &mut Ctx, used_phones: &BTreeSet<String>) {
 // Writing
 // ---------------------------------------------------------------------------------------------
 
+/// Group chats this generator writes (and the CSV stand-ins older versions wrote).
 fn is_owned_group_file(name: &str) -> bool {
-    name.starts_with("store-") && name.ends_with(".csv")
+    (name.starts_with("store-") && name.ends_with(".csv"))
+        || (name.starts_with("WhatsApp Chat with Store ") && name.ends_with(".txt"))
+        || (name.starts_with("WhatsApp Chat - Store ") && name.ends_with(".zip"))
+}
+
+fn is_owned_zoom_file(name: &str) -> bool {
+    name.starts_with("participants_") && name.ends_with(".csv")
 }
 
 fn is_owned_signin_file(name: &str) -> bool {
@@ -2488,9 +2285,13 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary> {
     let camp = Campaign::new(opts);
     let people = build_people(opts, &camp);
     let mut attendees = vec![Vec::new(); camp.meetings.len()];
+    let mut zoom_attendees = vec![Vec::new(); camp.zoom_calls.len()];
     for (pi, p) in people.iter().enumerate() {
         for &m in &p.attended {
             attendees[m].push(pi);
+        }
+        for &c in &p.zoom_attended {
+            zoom_attendees[c].push(pi);
         }
     }
     let used_phones: BTreeSet<String> = people.iter().map(|p| p.phone.clone()).collect();
@@ -2498,14 +2299,16 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary> {
         camp: &camp,
         people: &people,
         attendees,
+        zoom_attendees,
         files: Vec::new(),
         truth: Vec::new(),
     };
-    render_groups(&mut ctx);
+    whatsapp::render_groups(&mut ctx)?;
     render_spoke(&mut ctx);
     render_mailchimp(&mut ctx);
     render_mobilize(&mut ctx);
     render_signin(&mut ctx, &used_phones);
+    zoom::render(&mut ctx);
 
     let Ctx {
         files: mut outputs,
@@ -2526,6 +2329,7 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary> {
     for (dir, owned) in [
         ("groups", is_owned_group_file as fn(&str) -> bool),
         ("signin", is_owned_signin_file),
+        ("zoom", is_owned_zoom_file),
     ] {
         let prefix = format!("{dir}/");
         let keep: BTreeSet<String> = outputs
@@ -2618,6 +2422,83 @@ mod tests {
         (delim, text)
     }
 
+    /// Physical lines (1-based) where CSV records start, skipping the first `skip` lines and
+    /// all-empty records.
+    fn csv_record_lines(text: &str, delim: u8, skip: usize) -> Vec<u64> {
+        let offset: usize = text.split_inclusive('\n').take(skip).map(str::len).sum();
+        let body = &text[offset..];
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(delim)
+            .flexible(true)
+            .from_reader(body.as_bytes());
+        let mut lines = Vec::new();
+        for rec in rdr.records() {
+            let rec = rec.unwrap();
+            if rec.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            // csv's own line count is off by one after CRLF terminators, so count from the
+            // byte offset, skipping the terminator it may point at.
+            let mut at_ = rec.position().unwrap().byte() as usize;
+            while matches!(body.as_bytes().get(at_), Some(b'\r' | b'\n')) {
+                at_ += 1;
+            }
+            lines.push((1 + skip + body.as_bytes()[..at_].iter().filter(|&&c| c == b'\n').count()) as u64);
+        }
+        lines
+    }
+
+    /// The body of a WhatsApp line that opens a record (after its timestamp), or `None` for a
+    /// continuation line.
+    fn wa_body(line: &str) -> Option<&str> {
+        let l = line.trim_start_matches('\u{200e}').trim_end_matches('\r');
+        let (stamp, body, fmt) = match l.strip_prefix('[') {
+            Some(rest) => {
+                let (st, b) = rest.split_once("] ")?;
+                (st.to_string(), b, "%m/%d/%y, %I:%M:%S %p")
+            }
+            None => {
+                let (st, b) = l.split_once(" - ")?;
+                (st.replace('\u{202f}', " "), b, "%m/%d/%y, %I:%M %p")
+            }
+        };
+        chrono::NaiveDateTime::parse_from_str(&stamp, fmt).ok().map(|_| body)
+    }
+
+    /// Ground-truth rows a WhatsApp record carries: one per person it is about.
+    fn wa_persons(body: &str) -> usize {
+        let text = match body.split_once(": \u{200e}") {
+            Some((_, t)) => t,
+            None => body,
+        };
+        if text.contains("end-to-end encrypted")
+            || text.ends_with(" added you")
+            || text.ends_with("changed this group's icon")
+            || text.ends_with("changed the group description")
+        {
+            return 0;
+        }
+        if text.starts_with("Dana (organizer) added ")
+            || text.starts_with("Marcus (organizer) added ")
+            || text.starts_with("Luz (organizer) added ")
+            || text.starts_with("Ewa (organizer) added ")
+            || text.starts_with("Aisha (organizer) added ")
+            || text.starts_with("Hoa (organizer) added ")
+        {
+            let list = text.split_once(" added ").unwrap().1;
+            return list.split(", ").map(|p| p.split(" and ").count()).sum();
+        }
+        1
+    }
+
+    fn zip_member(bytes: &[u8], name: &str) -> Vec<u8> {
+        use std::io::Read;
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut out = Vec::new();
+        z.by_name(name).unwrap().read_to_end(&mut out).unwrap();
+        out
+    }
+
     #[test]
     fn ground_truth_covers_every_record() {
         let dir = tempfile::tempdir().unwrap();
@@ -2634,38 +2515,50 @@ mod tests {
             n += 1;
         }
         assert_eq!(n, summary.records);
-        let mut files = 0;
+        let (mut files, mut chats, mut zooms) = (0, 0, 0);
         for path in &summary.files {
             let rel = path.strip_prefix(dir.path()).unwrap().to_string_lossy().replace('\\', "/");
             if rel == "ground_truth.csv" {
                 continue;
             }
             files += 1;
-            let (delim, text) = decode(&std::fs::read(path).unwrap());
-            let mut rdr = csv::ReaderBuilder::new()
-                .delimiter(delim)
-                .flexible(true)
-                .from_reader(text.as_bytes());
-            let mut lines = Vec::new();
-            for rec in rdr.records() {
-                let rec = rec.unwrap();
-                if rec.iter().all(|f| f.trim().is_empty()) {
-                    continue;
+            let bytes = std::fs::read(path).unwrap();
+            let (key, lines) = if rel.starts_with("groups/") {
+                // A WhatsApp export: every record opening line, once per person it names.
+                chats += 1;
+                let (key, text) = if rel.ends_with(".zip") {
+                    let member = zip_member(&bytes, "_chat.txt");
+                    (format!("{rel}!_chat.txt"), String::from_utf8(member).unwrap())
+                } else {
+                    (rel.clone(), String::from_utf8(bytes).unwrap())
+                };
+                let mut lines = Vec::new();
+                for (i, line) in text.split('\n').enumerate() {
+                    if let Some(body) = wa_body(line) {
+                        lines.extend(std::iter::repeat_n(i as u64 + 1, wa_persons(body)));
+                    }
                 }
-                // csv's own line count is off by one after CRLF terminators, so count from the
-                // byte offset, skipping the terminator it may point at.
-                let mut at_ = rec.position().unwrap().byte() as usize;
-                while matches!(text.as_bytes().get(at_), Some(b'\r' | b'\n')) {
-                    at_ += 1;
-                }
-                lines.push(1 + text.as_bytes()[..at_].iter().filter(|&&c| c == b'\n').count() as u64);
-            }
-            let mut expected = truth.remove(&rel).unwrap_or_default();
+                (key, lines)
+            } else if rel.starts_with("zoom/") {
+                // Preamble (header, summary row, blank row), then the participant table.
+                zooms += 1;
+                let text = String::from_utf8(bytes).unwrap();
+                assert_eq!(text.split('\n').nth(2), Some(""));
+                assert!(text.split('\n').nth(3).unwrap().starts_with("Name (Original Name),"));
+                (rel.clone(), csv_record_lines(&text, b',', 3))
+            } else {
+                let (delim, text) = decode(&bytes);
+                (rel.clone(), csv_record_lines(&text, delim, 0))
+            };
+            let mut expected = truth.remove(&key).unwrap_or_default();
             expected.sort();
-            assert_eq!(lines, expected, "{rel}");
+            assert!(!lines.is_empty(), "{key} has no records");
+            assert_eq!(lines, expected, "{key}");
         }
         assert!(truth.is_empty(), "truth for files not written: {:?}", truth.keys());
         assert!(files > 8);
+        assert_eq!(chats, STORES.len());
+        assert!(zooms >= 2);
     }
 
     #[test]
@@ -2690,11 +2583,81 @@ mod tests {
         assert!(text.chars().any(|c| "áéíóúñÁÉÍÓÚÑ".contains(c)));
         let spoke = &tree["spoke/messages.csv"];
         assert!(spoke.windows(2).any(|w| w == b"\r\n"));
-        assert!(std::str::from_utf8(&tree["groups/store-12-halsted.csv"])
-            .unwrap()
-            .starts_with("timestamp,group,store,author,author_phone,event,text\n"));
         let gt = std::str::from_utf8(&tree["ground_truth.csv"]).unwrap();
         assert!(gt.contains(",organizer\n"));
+
+        // WhatsApp: Android text exports and iOS zips, each with its quirks.
+        let android = std::str::from_utf8(&tree["groups/WhatsApp Chat with Store 12 Halsted workers.txt"]).unwrap();
+        assert!(android.starts_with("6/29/26, 9:00\u{202f}AM - Messages and calls are end-to-end encrypted. No one outside of this chat"));
+        assert!(android
+            .lines()
+            .nth(1)
+            .unwrap()
+            .ends_with(" - Dana (organizer) created group \"Store 12 Halsted workers\""));
+        let ios = String::from_utf8(zip_member(&tree["groups/WhatsApp Chat - Store 44 Cicero workers.zip"], "_chat.txt")).unwrap();
+        assert!(ios.starts_with("[6/29/26, 9:06:00 AM] Store 44 Cicero workers: \u{200e}Messages and calls"));
+        assert!(ios.contains("\r\n") && ios.contains(": \u{200e}image omitted"));
+        assert!(ios.contains("\u{202a}+1 ("));
+        let mut all = String::new();
+        for (k, v) in &tree {
+            if k.ends_with(".txt") {
+                all.push_str(std::str::from_utf8(v).unwrap());
+            } else if k.ends_with(".zip") {
+                all.push_str(&String::from_utf8(zip_member(v, "_chat.txt")).unwrap());
+            }
+        }
+        for needle in [
+            "<Media omitted>",
+            " joined using this group's invite link",
+            " left\n",
+            " (organizer) removed ",
+            "~\u{202f}",
+            "This message was deleted",
+        ] {
+            assert!(all.contains(needle), "no {needle:?} in the chats");
+        }
+        // Adds of several people at once, both list shapes.
+        let adds: Vec<&str> = all.lines().filter(|l| l.contains(" (organizer) added ")).collect();
+        assert!(adds.iter().any(|l| l.contains(" and ")));
+        assert!(adds.iter().any(|l| l.contains(", ")));
+        // A continuation line that looks like a date.
+        assert!(all.contains("\n7/14 close\n") || all.contains("\r\n7/14 close\r\n"));
+        // Unsaved contacts (shown by number) are a large minority of members who post.
+        let mut authors = BTreeSet::new();
+        for l in all.lines() {
+            if let Some(body) = wa_body(l) {
+                let author = body.split_once(": ").map(|(a, _)| a);
+                if let Some(a) = author.filter(|a| !a.contains("(organizer)") && !a.starts_with("Store ")) {
+                    authors.insert(a.trim_matches(['\u{202a}', '\u{202c}']).to_string());
+                }
+            }
+        }
+        let phones = authors.iter().filter(|a| a.starts_with("+1 (")).count() as f64;
+        let share = phones / authors.len() as f64;
+        assert!((0.3..0.5).contains(&share), "{share} of authors shown by number");
+
+        // Zoom: preamble, guests without email, rejoins, the host.
+        let zoom: Vec<(&String, &Vec<u8>)> = tree.iter().filter(|(k, _)| k.starts_with("zoom/")).collect();
+        assert!(zoom.len() >= 7, "{} Zoom reports", zoom.len());
+        let mut rejoins = 0;
+        for (k, v) in &zoom {
+            assert!(k.starts_with("zoom/participants_815274396_2026-") && k.ends_with(".csv"));
+            let t = std::str::from_utf8(v).unwrap();
+            assert!(t.starts_with(
+                "Meeting ID,Topic,Start Time,End Time,User Email,Duration (Minutes),Participants\n815 274 396,All-stores Zoom check-in,"
+            ));
+            let rows: Vec<&str> = t.lines().skip(4).collect();
+            assert!(rows.iter().any(|r| r.ends_with(",No") && r.contains("@northsideworkers.org")));
+            let names: Vec<&str> = rows.iter().map(|r| r.split(',').next().unwrap()).collect();
+            let unique: BTreeSet<&str> = names.iter().copied().collect();
+            rejoins += names.len() - unique.len();
+        }
+        assert!(rejoins > 0);
+        let last = std::str::from_utf8(zoom.last().unwrap().1).unwrap();
+        assert!(last.lines().skip(4).any(|r| r.contains(",,") && r.ends_with(",Yes")));
+        assert!(last.contains(" PM,"));
+        let mobilize = std::str::from_utf8(&tree["mobilize/participations.csv"]).unwrap();
+        assert!(mobilize.contains(",605200,All-stores Zoom check-in,MEETING,"));
     }
 
     #[test]
