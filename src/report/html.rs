@@ -282,9 +282,29 @@ fn timing_html(h: &mut String, fi: usize, f: &super::model::FunnelView, min: u64
     h.push_str("</tbody>\n</table>\n<p class=\"note\">Days between the two steps, counted at the precision of the records (a sign-in sheet with only a date counts from that day's start).</p>\n");
 }
 
+/// A breakdown's name in plain words: `utm_source@RSVP'd` → `recruitment source (utm_source) on the RSVP'd step`.
+pub fn breakdown_words(name: &str) -> String {
+    let (dim, at) = match name.split_once('@') {
+        Some((d, s)) => (d, Some(s)),
+        None => (name, None),
+    };
+    let dim = match dim {
+        "first_channel" | "channel" => "first channel".to_string(),
+        "first_tool" | "tool" => "first tool".to_string(),
+        "source" => "first source".to_string(),
+        "context" => "group, list or meeting".to_string(),
+        "utm_source" | "utm_medium" | "utm_campaign" => format!("recruitment {} ({dim})", &dim[4..]),
+        other => other.replace('_', " "),
+    };
+    match at {
+        Some(stage) => format!("{dim}, as of \"{stage}\""),
+        None => dim,
+    }
+}
+
 fn breakdowns_html(h: &mut String, fi: usize, f: &super::model::FunnelView, min: u64) {
     for (bi, b) in f.breakdowns.iter().enumerate() {
-        let _ = writeln!(h, "<h3 id=\"breakdown-{fi}-{bi}\">By {}</h3>", esc(&b.name.replace('_', " ")));
+        let _ = writeln!(h, "<h3 id=\"breakdown-{fi}-{bi}\">By {}</h3>", esc(&breakdown_words(&b.name)));
         h.push_str("<table>\n<thead><tr><th>Bucket</th>");
         for s in &f.stages {
             let _ = write!(h, "<th>{}</th>", esc(&s.name));
