@@ -6,8 +6,10 @@
 //! tool, and times `turnout::ingest::ingest` on each (median of 3 runs) against polars reading
 //! the same file into a DataFrame (median of 3) — the floor for "reading a CSV at all".
 //!
-//! Run: `cargo run --release --example bench_ingest_csv_tools [SPOKE_ROWS] [MAILCHIMP_ROWS]`
-//! (defaults 2000000 and 500000). Figures are for this machine; compare tools within one run.
+//! Also Mobilize, VAN, Eventbrite, Action Network and Zoom exports of OTHER_ROWS rows each.
+//!
+//! Run: `cargo run --release --example bench_ingest_csv_tools [SPOKE_ROWS] [MAILCHIMP_ROWS]
+//! [OTHER_ROWS]` (defaults 2000000, 500000, 500000). Figures are for this machine; compare tools within one run.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -197,7 +199,136 @@ fn write_mailchimp(path: &Path, rows: u64) -> std::io::Result<u64> {
     Ok(rows)
 }
 
+/// Writes `rows` data rows after `header`, each made by `row(rng, i)`.
+fn write_rows(path: &Path, header: &str, rows: u64, mut row: impl FnMut(&mut Rng, u64) -> String) -> std::io::Result<u64> {
+    let mut w = BufWriter::new(File::create(path)?);
+    let mut rng = Rng(path.to_string_lossy().len() as u64 * 7919);
+    writeln!(w, "{header}")?;
+    for i in 0..rows {
+        writeln!(w, "{}", row(&mut rng, i))?;
+    }
+    w.flush()?;
+    Ok(rows)
+}
+
+const START: i64 = 1_782_691_200; // 2026-06-29 00:00 UTC
+
+fn us_date(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .map(|t| t.format("%m/%d/%Y").to_string())
+        .unwrap_or_default()
+}
+
+fn phone(rng: &mut Rng) -> String {
+    format!("(312) {}-{:04}", 200 + rng.below(700), rng.below(10_000))
+}
+
+fn write_mobilize(path: &Path, rows: u64) -> std::io::Result<u64> {
+    write_rows(
+        path,
+        "id,created_date,modified_date,event_id,event_title,event_type,timeslot_id,timeslot_start_date,timeslot_end_date,status,attended,given_name,family_name,email_address,phone_number,postal_code,utm_source,utm_medium,utm_campaign,utm_term,utm_content",
+        rows,
+        |rng, i| {
+            let slot = rng.below(400);
+            let start = START + slot as i64 * 86_400 / 4;
+            let created = start - rng.below(20 * 86_400) as i64;
+            let status = ["REGISTERED", "CONFIRMED", "CANCELLED"][rng.below(3) as usize];
+            let attended = ["true", "false", ""][rng.below(3) as usize];
+            let (f, l) = (rng.pick(FIRST), rng.pick(LAST));
+            let t = |s: i64| chrono::DateTime::from_timestamp(s - 5 * 3600, 0).map(|t| t.format("%Y-%m-%dT%H:%M:%S-05:00").to_string()).unwrap_or_default();
+            format!("{},{},{},{},Store {} workers meeting,MEETING,{},{},{},{status},{attended},{f},{l},{}.{}{}@example.org,{},606{:02},sms,sms,northside,,", 9_000_000 + i, t(created), t(created + 60), 605_100 + slot % 40, slot % 40, 8_100_000 + slot, t(start), t(start + 5400), f.to_lowercase(), l.to_lowercase(), i, phone(rng), rng.below(100))
+        },
+    )
+}
+
+fn write_van(path: &Path, rows: u64) -> std::io::Result<u64> {
+    const STATUS: &[&str] = &[
+        "Completed",
+        "Walk In",
+        "No Show",
+        "Declined",
+        "Cancelled",
+        "Scheduled",
+        "Sched-Web",
+        "Confirmed",
+        "Conf Twice",
+        "Invited",
+        "Left Msg",
+        "Texted",
+    ];
+    write_rows(
+        path,
+        "VANID,LastName,FirstName,Email,Cell Phone,Event,Event ID,Event Date,Start Time,Role,Shift,Status,Status Date",
+        rows,
+        |rng, i| {
+            let day = START + rng.below(120) as i64 * 86_400;
+            format!(
+                "{},{},{},,{},Store {} workers meeting,{},{},6:00 PM,Attendee,Main,{},{}",
+                100_000 + i,
+                rng.pick(LAST),
+                rng.pick(FIRST),
+                phone(rng),
+                i % 40,
+                4400 + i % 40,
+                us_date(day + 13 * 86_400),
+                rng.pick(STATUS),
+                us_date(day)
+            )
+        },
+    )
+}
+
+fn write_eventbrite(path: &Path, rows: u64) -> std::io::Result<u64> {
+    write_rows(path, "Order #,Order Date,First Name,Last Name,Email,Quantity,Price Tier,Ticket Type,Attendee #,Group,Order Type,Currency,Total Paid,Fees Paid,Eventbrite Fees,Eventbrite Payment Processing,Attendee Status,Cell Phone", rows, |rng, i| {
+        let t = START + rng.below(120 * 86_400) as i64;
+        let when = chrono::DateTime::from_timestamp(t, 0).map(|t| t.format("%m/%d/%y %H:%M").to_string()).unwrap_or_default();
+        let status = ["Attending", "Checked In", "Not Attending"][rng.below(3) as usize];
+        format!("{},{when},{},{},a{i}@example.org,1,,General Admission,{},,Free Order,USD,0.00,0.00,0.00,0.00,{status},{}", 10_000_000_000u64 + i, rng.pick(FIRST), rng.pick(LAST), 1_450_000 + i, phone(rng))
+    })
+}
+
+fn write_action_network(path: &Path, rows: u64) -> std::io::Result<u64> {
+    write_rows(path, "uuid,first_name,last_name,email,zip_code,can2_phone,can2_user_address,can2_user_city,can2_user_state,can2_user_tags,can2_subscription_status,can2_sms_status,created_date,modified_date", rows, |rng, i| {
+        let t = START + rng.below(120 * 86_400) as i64;
+        let ts = |s: i64| chrono::DateTime::from_timestamp(s, 0).map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default();
+        let status = if rng.below(10) == 0 { "unsubscribed" } else { "subscribed" };
+        format!("{:08x}-0000-4000-8000-{:012x},{},{},an{i}@example.org,60608,{},,Chicago,IL,\"retail, store-{}\",{status},subscribed,{},{}", i, rng.next() & 0xffff_ffff_ffff, rng.pick(FIRST), rng.pick(LAST), phone(rng), i % 40, ts(t), ts(t + 86_400))
+    })
+}
+
+fn write_zoom(path: &Path, rows: u64) -> std::io::Result<u64> {
+    write_rows(
+        path,
+        "Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest",
+        rows,
+        |rng, i| {
+            let join = START + 19 * 3600 + rng.below(1800) as i64;
+            let t = |s: i64| {
+                chrono::DateTime::from_timestamp(s, 0)
+                    .map(|t| t.format("%m/%d/%Y %I:%M:%S %p").to_string())
+                    .unwrap_or_default()
+            };
+            // one person in five rejoins (the same email again)
+            let who = if i % 5 == 4 { i - 1 } else { i };
+            format!(
+                "{} {},z{who}@example.org,{},{},{},No",
+                rng.pick(FIRST),
+                rng.pick(LAST),
+                t(join),
+                t(join + 3000),
+                50
+            )
+        },
+    )
+}
+
 fn pipeline(dir: &Path, name: &str, tool: &str, file: &str) -> PathBuf {
+    // Exports whose dates cannot prove their day/month order by themselves are told it.
+    let extra = if matches!(tool, "zoom" | "van" | "eventbrite") {
+        "date_order = \"mdy\"\n"
+    } else {
+        ""
+    };
     let toml = format!(
         r#"[pipeline]
 name = "{name}"
@@ -208,7 +339,7 @@ attributes = ["worksite"]
 name = "{name}"
 tool = "{tool}"
 path = "{file}"
-
+{extra}
 [[funnel]]
 name = "f"
 window = "30d"
@@ -268,22 +399,36 @@ fn main() {
     let args: Vec<u64> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let spoke_rows = args.first().copied().unwrap_or(2_000_000);
     let mailchimp_rows = args.get(1).copied().unwrap_or(500_000);
+    let other_rows = args.get(2).copied().unwrap_or(500_000);
     let tmp = tempfile::tempdir().expect("a temporary folder");
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data).expect("create data/");
 
-    let spoke_file = data.join("spoke-messages.csv");
-    let mailchimp_file = data.join("subscribed_members_export_bench.csv");
-    let t = Instant::now();
-    let spoke_n = write_spoke(&spoke_file, spoke_rows).expect("write the Spoke export");
-    let mailchimp_n = write_mailchimp(&mailchimp_file, mailchimp_rows).expect("write the Mailchimp export");
-    eprintln!("generated the exports in {:.1}s", t.elapsed().as_secs_f64());
+    let files: Vec<(&str, PathBuf, u64)> = {
+        let t = Instant::now();
+        let mut v = Vec::new();
+        let mut add = |tool: &'static str, name: &str, f: &dyn Fn(&Path, u64) -> std::io::Result<u64>, rows: u64| {
+            let path = data.join(name);
+            let n = f(&path, rows).expect("write an export");
+            v.push((tool, path, n));
+        };
+        add("spoke", "spoke-messages.csv", &write_spoke, spoke_rows);
+        add("mailchimp", "subscribed_members_export_bench.csv", &write_mailchimp, mailchimp_rows);
+        add("mobilize", "mobilize-participations.csv", &write_mobilize, other_rows);
+        add("van", "van-event-participants.csv", &write_van, other_rows);
+        add("eventbrite", "eventbrite-attendees.csv", &write_eventbrite, other_rows);
+        add("action_network", "action-network-activists.csv", &write_action_network, other_rows);
+        add("zoom", "participants_815274396.csv", &write_zoom, other_rows);
+        eprintln!("generated the exports in {:.1}s", t.elapsed().as_secs_f64());
+        v
+    };
 
     println!(
-        "{:<10} {:>9} {:>8} {:>9} {:>11} {:>9} {:>11} {:>9} {:>8}",
+        "{:<14} {:>9} {:>8} {:>9} {:>11} {:>9} {:>11} {:>9} {:>8}",
         "tool", "rows", "MB", "turnout_s", "rows/s", "MB/s", "polars_s", "MB/s", "ratio"
     );
-    for (tool, file, rows) in [("spoke", &spoke_file, spoke_n), ("mailchimp", &mailchimp_file, mailchimp_n)] {
+    for (tool, file, rows) in &files {
+        let (tool, rows) = (*tool, *rows);
         let p = pipeline(
             tmp.path(),
             tool,
@@ -294,7 +439,7 @@ fn main() {
         let t = time_tool(&p, file);
         let (ts, ps) = (t.turnout.as_secs_f64(), t.polars.as_secs_f64());
         println!(
-            "{:<10} {:>9} {:>8.1} {:>9.2} {:>11.0} {:>9.1} {:>11.2} {:>9.1} {:>7.1}x",
+            "{:<14} {:>9} {:>8.1} {:>9.2} {:>11.0} {:>9.1} {:>11.2} {:>9.1} {:>7.1}x",
             tool,
             rows,
             mb,
