@@ -251,37 +251,37 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
         })
         .collect();
 
-    // ---- new and active people per week
-    let count_week = |pw: &Period| -> (u64, u64) {
-        let mut new = 0;
-        let mut active = 0;
-        for &p in &members {
-            let evs = timeline.person(p);
-            if let Some(&i) = evs.first() {
-                if pw.holds_day(ctx.day[i as usize]) {
-                    new += 1;
+    // ---- new and active people per week: one pass over each person's events
+    let periods = period.last_weeks(weeks.max(5));
+    let week_of = |day: i32| periods.iter().position(|pw| pw.holds_day(day));
+    let mut new = vec![0u64; periods.len()];
+    let mut active = vec![0u64; periods.len()];
+    let mut seen_week = vec![false; periods.len()];
+    for &p in &members {
+        let evs = timeline.person(p);
+        if let Some(w) = evs.first().and_then(|&i| week_of(ctx.day[i as usize])) {
+            new[w] += 1;
+        }
+        seen_week.iter_mut().for_each(|x| *x = false);
+        for &i in evs {
+            if is_active(ctx.action[i as usize]) {
+                if let Some(w) = week_of(ctx.day[i as usize]) {
+                    if !seen_week[w] {
+                        seen_week[w] = true;
+                        active[w] += 1;
+                    }
                 }
             }
-            if evs
-                .iter()
-                .any(|&i| is_active(ctx.action[i as usize]) && pw.holds_day(ctx.day[i as usize]))
-            {
-                active += 1;
-            }
         }
-        (new, active)
-    };
-    let weeks_list: Vec<WeekCount> = period
-        .last_weeks(weeks.max(5))
+    }
+    let weeks_list: Vec<WeekCount> = periods
         .iter()
-        .map(|pw| {
-            let (n, a) = count_week(pw);
-            WeekCount {
-                period: pw.label.clone(),
-                start: pw.start.to_string(),
-                new_people: n,
-                active_people: a,
-            }
+        .enumerate()
+        .map(|(w, pw)| WeekCount {
+            period: pw.label.clone(),
+            start: pw.start.to_string(),
+            new_people: new[w],
+            active_people: active[w],
         })
         .collect();
     let headline = |f: &dyn Fn(&WeekCount) -> u64| {

@@ -22,6 +22,9 @@ pub struct Period {
     pub tz: Tz,
     /// The latest non-quarantined event of any kind.
     pub cutoff_us: i64,
+    /// `start` and `end` as day numbers (days since 0001-01-01), for cheap tests.
+    start_day: i32,
+    end_day: i32,
 }
 
 impl Period {
@@ -36,6 +39,8 @@ impl Period {
             week_start,
             tz,
             cutoff_us,
+            start_day: chrono::Datelike::num_days_from_ce(&start),
+            end_day: chrono::Datelike::num_days_from_ce(&end),
         }
     }
 
@@ -50,8 +55,7 @@ impl Period {
 
     /// Whether a local day number (days since 0001-01-01) falls in the period.
     pub fn holds_day(&self, day: i32) -> bool {
-        use chrono::Datelike;
-        day >= self.start.num_days_from_ce() && day < self.end.num_days_from_ce()
+        day >= self.start_day && day < self.end_day
     }
 
     /// The `n` weeks ending with this one, oldest first.
