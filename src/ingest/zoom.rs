@@ -357,14 +357,11 @@ impl Parser for Zoom {
         }
 
         // Group joins into people: email first, then names that go with exactly one email.
-        let mut name_emails: HashMap<String, Vec<String>> = HashMap::new();
+        // (a set per name: a big meeting must not compare every email with every other)
+        let mut name_emails: HashMap<String, std::collections::BTreeSet<String>> = HashMap::new();
         for j in &joins {
             if let (Some(e), Some(n)) = (&j.email, &j.name) {
-                let e = e.to_lowercase();
-                let v = name_emails.entry(n.clone()).or_default();
-                if !v.contains(&e) {
-                    v.push(e);
-                }
+                name_emails.entry(n.clone()).or_default().insert(e.to_lowercase());
             }
         }
         let mut people: Vec<Vec<usize>> = Vec::new();
@@ -372,9 +369,9 @@ impl Parser for Zoom {
         for (k, j) in joins.iter().enumerate() {
             let key = match (&j.email, &j.name) {
                 (Some(e), _) => format!("e:{}", e.to_lowercase()),
-                (None, Some(n)) => match name_emails.get(n).map(Vec::as_slice) {
-                    Some([only]) => format!("e:{only}"),
-                    _ => format!("n:{n}"),
+                (None, Some(n)) => match name_emails.get(n).filter(|set| set.len() == 1).and_then(|set| set.first()) {
+                    Some(only) => format!("e:{only}"),
+                    None => format!("n:{n}"),
                 },
                 (None, None) => continue,
             };
