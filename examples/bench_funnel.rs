@@ -181,7 +181,12 @@ fn run(dir: &Path) -> anyhow::Result<()> {
     let week = chrono::NaiveDate::from_ymd_opt(2026, 10, 12).expect("a date");
     let period = funnel::Period::week(week, chrono::Weekday::Mon, tz, cutoff);
     let m = funnel::metrics(&plan, &people, &ctx, &tl, &period, 12);
+    let funnel_metrics_s = t2.elapsed().as_secs_f64();
     let o = funnel::organizing::compute(&ctx, &tl, &persons, &period, 12);
+    eprintln!(
+        "funnel metrics {funnel_metrics_s:.3}s, organizing {:.3}s",
+        t2.elapsed().as_secs_f64() - funnel_metrics_s
+    );
     let metrics_s = t2.elapsed().as_secs_f64();
     std::hint::black_box((&m, &o));
     println!(

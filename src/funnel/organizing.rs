@@ -19,7 +19,6 @@
 //!   clicked, submitted a form — being texted or added does not count).
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -129,10 +128,24 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
         attended: bool,
         no_show: bool,
     }
-    let mut occ: BTreeMap<u64, BTreeMap<usize, PersonAt>> = BTreeMap::new();
-    let mut occ_first_ts: BTreeMap<u64, i64> = BTreeMap::new();
-    let mut occ_name: BTreeMap<u64, String> = BTreeMap::new();
+    // Per occasion: counts folded person by person (a person's occasions are few, so their
+    // states live in a small local list), then "marked" decides how standing RSVPs count.
+    #[derive(Default)]
+    struct Acc {
+        first_ts: i64,
+        name_event: u32,
+        marked: bool,
+        standing: u64,
+        standing_attended: u64,
+        no_shows: u64,
+        declined: u64,
+        cancelled: u64,
+        walk_ins: u64,
+    }
+    let mut occ: std::collections::HashMap<u64, Acc> = std::collections::HashMap::new();
+    let mut mine: Vec<(u64, PersonAt)> = Vec::new();
     for &p in &members {
+        mine.clear();
         for &i in timeline.person(p) {
             let action = ctx.action[i as usize];
             if !matches!(
@@ -143,10 +156,22 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
             }
             let o = ctx.occasion[i as usize];
             let ts = ctx.ts[i as usize];
-            occ_name.entry(o).or_insert_with(|| ctx.occasion_name(i));
-            let first = occ_first_ts.entry(o).or_insert(ts);
-            *first = (*first).min(ts);
-            let st = occ.entry(o).or_default().entry(p).or_default();
+            let acc = occ.entry(o).or_insert_with(|| Acc {
+                first_ts: ts,
+                name_event: i,
+                ..Acc::default()
+            });
+            if ts < acc.first_ts {
+                acc.first_ts = ts;
+            }
+            let k = match mine.iter().position(|(x, _)| *x == o) {
+                Some(k) => k,
+                None => {
+                    mine.push((o, PersonAt::default()));
+                    mine.len() - 1
+                }
+            };
+            let st = &mut mine[k].1;
             match action {
                 a if is_rsvp(a) => {
                     st.rsvp_ts = Some((ts, ctx.event_id[i as usize]));
@@ -159,36 +184,33 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
                 _ => {}
             }
         }
+        for (o, s) in &mine {
+            let acc = occ.get_mut(o).expect("inserted above");
+            let standing = s.rsvp_ts.is_some() && !s.cancel_after_rsvp;
+            acc.marked |= s.attended || s.no_show;
+            acc.cancelled += (s.rsvp_ts.is_some() && s.cancel_after_rsvp) as u64;
+            acc.declined += s.declined as u64;
+            acc.walk_ins += (s.attended && !standing) as u64;
+            acc.no_shows += s.no_show as u64;
+            acc.standing += standing as u64;
+            acc.standing_attended += (standing && s.attended) as u64;
+        }
     }
     let mut overall = ShowCounts::default();
     let mut by_occasion = Vec::new();
-    for (o, people) in &occ {
-        let marked = people.values().any(|s| s.attended || s.no_show);
-        let mut c = ShowCounts::default();
-        for s in people.values() {
-            let standing = s.rsvp_ts.is_some() && !s.cancel_after_rsvp;
-            if s.rsvp_ts.is_some() && s.cancel_after_rsvp {
-                c.cancelled += 1;
-            }
-            if s.declined {
-                c.declined += 1;
-            }
-            if s.attended && !standing {
-                c.walk_ins += 1;
-            }
-            if s.no_show {
-                c.no_shows += 1;
-            }
-            if standing {
-                if marked {
-                    c.rsvps += 1;
-                    if s.attended {
-                        c.showed += 1;
-                    }
-                } else {
-                    c.unmarked_rsvps += 1;
-                }
-            }
+    for acc in occ.values() {
+        let mut c = ShowCounts {
+            no_shows: acc.no_shows,
+            declined: acc.declined,
+            cancelled: acc.cancelled,
+            walk_ins: acc.walk_ins,
+            ..ShowCounts::default()
+        };
+        if acc.marked {
+            c.rsvps = acc.standing;
+            c.showed = acc.standing_attended;
+        } else {
+            c.unmarked_rsvps = acc.standing;
         }
         c.rate = wilson(c.showed, c.rsvps);
         overall.rsvps += c.rsvps;
@@ -199,9 +221,9 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
         overall.walk_ins += c.walk_ins;
         overall.unmarked_rsvps += c.unmarked_rsvps;
         by_occasion.push(OccasionShow {
-            occasion: occ_name[o].clone(),
-            date: timeutil::local_date(occ_first_ts[o], tz).to_string(),
-            marked,
+            occasion: ctx.occasion_name(acc.name_event),
+            date: timeutil::local_date(acc.first_ts, tz).to_string(),
+            marked: acc.marked,
             counts: c,
         });
     }
