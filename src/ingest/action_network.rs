@@ -238,18 +238,9 @@ impl Parser for ActionNetwork {
     }
 
     fn parse(&self, input: &Input, sink: &mut Sink) -> Result<(), Diagnostic> {
-        let t = Table::read(input.bytes, 0);
-        sink.note("encoding", t.encoding);
-        sink.note("delimiter", text::delimiter_name(t.delimiter));
-        if t.headers.iter().all(|h| h.trim().is_empty()) {
-            sink.note("empty", "the file has no header and no rows");
+        let Some(t) = super::table::open(input, sink, |t| check(input, t))? else {
             return Ok(());
-        }
-        check(input, &t)?;
-        for (line, _) in &t.broken {
-            sink.stats.rows += 1;
-            sink.quarantine(*line, None, "unreadable_row", "the CSV reader could not read this row");
-        }
+        };
         let tz = input.source.timezone;
         let time_idx = t.find(TIME).expect("checked");
         let time = TimeCol::resolve(input, &t, time_idx)?;

@@ -223,6 +223,29 @@ pub fn describe_header(headers: &[String]) -> String {
     }
 }
 
+/// The common start of a CSV-based parser: read the whole table, record how it was read
+/// (encoding, delimiter), stop on a file with no header and no rows (`None`, noted), check the
+/// header with `check`, and quarantine the records the CSV reader could not split.
+pub fn open(
+    input: &super::Input,
+    sink: &mut super::Sink,
+    check: impl Fn(&Table) -> Result<(), Diagnostic>,
+) -> Result<Option<Table>, Diagnostic> {
+    let t = Table::read(input.bytes, 0);
+    sink.note("encoding", t.encoding);
+    sink.note("delimiter", text::delimiter_name(t.delimiter));
+    if t.headers.iter().all(|h| h.trim().is_empty()) {
+        sink.note("empty", "the file has no header and no rows");
+        return Ok(None);
+    }
+    check(&t)?;
+    for (line, _) in &t.broken {
+        sink.stats.rows += 1;
+        sink.quarantine(*line, None, "unreadable_row", "the CSV reader could not read this row");
+    }
+    Ok(Some(t))
+}
+
 /// A trimmed, non-empty cell.
 pub fn cell(rec: &csv::StringRecord, i: Option<usize>) -> Option<&str> {
     i.and_then(|i| rec.get(i)).map(str::trim).filter(|v| !v.is_empty())
