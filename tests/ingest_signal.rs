@@ -11,24 +11,7 @@ use turnout::schema::{Event, Tool};
 use turnout::timeutil::iso;
 
 fn plan(project: &common::Project, sources: &str) -> config::Plan {
-    let fixtures = common::repo().join("tests/fixtures/signal");
-    let toml = format!(
-        r#"[pipeline]
-name = "fixtures"
-timezone = "America/Chicago"
-root = "{}"
-
-{sources}
-
-[[funnel]]
-name = "f"
-window = "30d"
-stages = [{{ name = "a", when = {{ action = "message_sent" }} }}]
-"#,
-        fixtures.display()
-    );
-    let p = project.write("pipelines/fixtures.toml", toml);
-    config::load(&p).unwrap_or_else(|e| panic!("{e}"))
+    common::fixture_plan(project, "signal", sources, &[])
 }
 
 fn source(path: &str, extra: &str) -> String {

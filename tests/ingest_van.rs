@@ -10,25 +10,7 @@ use turnout::schema::{Action, Channel, Event, Precision, Tool};
 use turnout::timeutil::iso;
 
 fn plan(project: &common::Project, sources: &str) -> config::Plan {
-    let fixtures = common::repo().join("tests/fixtures/van");
-    let toml = format!(
-        r#"[pipeline]
-name = "fixtures"
-timezone = "America/Chicago"
-root = "{}"
-attributes = ["role"]
-
-{sources}
-
-[[funnel]]
-name = "f"
-window = "30d"
-stages = [{{ name = "a", when = {{ action = "attended" }} }}]
-"#,
-        fixtures.display()
-    );
-    let p = project.write("pipelines/fixtures.toml", toml);
-    config::load(&p).unwrap_or_else(|e| panic!("{e}"))
+    common::fixture_plan(project, "van", sources, &["role"])
 }
 
 fn source(path: &str, extra: &str) -> String {

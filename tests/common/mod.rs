@@ -89,3 +89,24 @@ impl Project {
         }
     }
 }
+
+/// A plan over the fixtures in `tests/fixtures/<dir>`: a pipeline file in `project` whose root is
+/// that folder, holding `sources` (TOML `[[source]]` tables), the declared `attributes`, and a
+/// one-stage funnel (ingest tests do not look at it).
+pub fn fixture_plan(project: &Project, dir: &str, sources: &str, attributes: &[&str]) -> turnout::config::Plan {
+    let fixtures = repo().join("tests/fixtures").join(dir);
+    let attrs = if attributes.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "attributes = [{}]\n",
+            attributes.iter().map(|a| format!("{a:?}")).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let toml = format!(
+        "[pipeline]\nname = \"fixtures\"\ntimezone = \"America/Chicago\"\nroot = \"{}\"\n{attrs}\n{sources}\n\n[[funnel]]\nname = \"f\"\nwindow = \"30d\"\nstages = [{{ name = \"a\", when = {{ action = \"attended\" }} }}]\n",
+        fixtures.display()
+    );
+    let p = project.write("pipelines/fixtures.toml", toml);
+    turnout::config::load(&p).unwrap_or_else(|e| panic!("{e}"))
+}
