@@ -372,3 +372,82 @@ fn the_index_lists_every_published_week_newest_first() {
         "2026-W41"
     );
 }
+
+#[test]
+fn hostile_text_from_exports_is_escaped_in_html_and_neutralised_in_csv() {
+    let p = Project::empty();
+    // group titles from an export: markup, a spreadsheet formula, emoji
+    let mut rows = String::from("Name,Phone,Date,Group\n");
+    for i in 0..12 {
+        rows.push_str(&format!("Person {i},31245601{i:02},7/14/2026,<script>alert(1)</script>\n"));
+        rows.push_str(&format!(
+            "Other {i},77345602{i:02},7/15/2026,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"\n"
+        ));
+        rows.push_str(&format!("Third {i},87245603{i:02},7/16/2026,Tienda 🌮 & Co\n"));
+    }
+    p.write("data/sheet.csv", rows);
+    p.write(
+        "pipelines/p.toml",
+        r#"[pipeline]
+name = "p"
+timezone = "America/Chicago"
+
+[[source]]
+name = "sheets"
+tool = "csv"
+path = "data/sheet.csv"
+columns = { name = "Name", phone = "Phone", ts = "Date", context = "Group" }
+action = "attended"
+ts_format = "%m/%d/%Y"
+
+[[funnel]]
+name = "Came <b>twice</b>"
+window = "30d"
+breakdowns = ["context"]
+stages = [{ name = "Came", when = { action = "attended" } }, { name = "=cmd|' /C calc'!A0", when = { action = "attended" } }]
+
+[report]
+min_cell = 1
+"#,
+    );
+    let out = p.turnout(&["run", "pipelines/p.toml", "--period", "2026-W29"]);
+    assert_eq!(out.code, 0, "{}", out.explain());
+    let dir = "reports/p/2026-W29";
+    let html = p.read(&format!("{dir}/index.html"));
+    assert!(!html.contains("<script>alert"), "raw markup from an export reached the page");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "the group title is shown, escaped"
+    );
+    assert!(!html.contains("<b>twice</b>") && html.contains("&lt;b&gt;twice&lt;/b&gt;"));
+    assert!(html.contains("Tienda 🌮 &amp; Co"));
+    for entry in std::fs::read_dir(p.path().join(dir).join("tables")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut rdr = csv::ReaderBuilder::new().has_headers(false).from_path(&path).unwrap();
+        for rec in rdr.records() {
+            for cell in rec.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@']),
+                    "{}: a cell a spreadsheet would run: {cell}",
+                    path.display()
+                );
+            }
+        }
+    }
+    let breakdown = p.read(&format!("{dir}/tables/cohorts-came-b-twice-b.csv"));
+    assert!(breakdown.contains("'=cmd"), "the stage name is kept, neutralised: {breakdown}");
+    // every SVG chart is still well-formed enough to inline: no raw markup from the data
+    for entry in std::fs::read_dir(p.path().join(dir).join("charts")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "svg") {
+            let svg = std::fs::read_to_string(&path).unwrap();
+            assert!(!svg.contains("<b>") && !svg.contains("<script"), "{}", path.display());
+        }
+    }
+    let metrics: serde_json::Value = serde_json::from_str(&p.read(&format!("{dir}/metrics.json"))).unwrap();
+    let buckets = metrics["funnels"][0]["breakdowns"][0]["buckets"].as_array().unwrap();
+    assert!(
+        buckets.iter().any(|b| b["value"] == "<script>alert(1)</script>"),
+        "metrics.json keeps the raw value (it is JSON, not HTML)"
+    );
+}

@@ -190,7 +190,7 @@ fn csv_bytes(header: &[&str], rows: Vec<Vec<String>>) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
-    let _ = w.write_record(header);
+    let _ = w.write_record(header.iter().map(|c| csv_safe(c)));
     for r in rows {
         let _ = w.write_record(r.iter().map(|c| csv_safe(c)));
     }
