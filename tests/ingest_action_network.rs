@@ -5,31 +5,13 @@
 mod common;
 
 use proptest::prelude::*;
-use turnout::config::{self, Plan};
+use turnout::config::Plan;
 use turnout::ingest::{self, Input, Sink};
 use turnout::schema::{Action, Precision, Tool};
 use turnout::timeutil::iso;
 
 fn plan(project: &common::Project, sources: &str) -> Plan {
-    let fixtures = common::repo().join("tests/fixtures/action_network");
-    let toml = format!(
-        r#"[pipeline]
-name = "fixtures"
-timezone = "America/Chicago"
-root = "{}"
-attributes = ["worksite"]
-
-{sources}
-
-[[funnel]]
-name = "f"
-window = "30d"
-stages = [{{ name = "a", when = {{ action = "email_subscribed" }} }}]
-"#,
-        fixtures.display()
-    );
-    let p = project.write("pipelines/fixtures.toml", toml);
-    config::load(&p).unwrap_or_else(|e| panic!("{e}"))
+    common::fixture_plan(project, "action_network", sources, &["worksite"])
 }
 
 fn source(path: &str, extra: &str) -> String {

@@ -10,25 +10,7 @@ use turnout::schema::{Action, Precision, Tool};
 use turnout::timeutil::iso;
 
 fn plan(project: &common::Project, sources: &str) -> Plan {
-    let fixtures = common::repo().join("tests/fixtures/spoke");
-    let toml = format!(
-        r#"[pipeline]
-name = "fixtures"
-timezone = "America/Chicago"
-root = "{}"
-attributes = ["worksite"]
-
-{sources}
-
-[[funnel]]
-name = "f"
-window = "30d"
-stages = [{{ name = "a", when = {{ action = "text_sent" }} }}]
-"#,
-        fixtures.display()
-    );
-    let p = project.write("pipelines/fixtures.toml", toml);
-    config::load(&p).unwrap_or_else(|e| panic!("{e}"))
+    common::fixture_plan(project, "spoke", sources, &["worksite"])
 }
 
 fn source(path: &str, extra: &str) -> String {
