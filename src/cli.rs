@@ -58,6 +58,18 @@ pub enum Command {
         /// Pipeline file. Default: pipelines/demo.toml.
         pipeline: Option<PathBuf>,
     },
+    /// Measure identity resolution against a ground truth (`turnout demo` writes one):
+    /// pairwise precision and recall. Reads the exports and links people; publishes nothing.
+    Evaluate {
+        /// Pipeline file. Default: pipelines/demo.toml.
+        pipeline: Option<PathBuf>,
+        /// Ground-truth CSV (`file,line,person_id`), files relative to its folder.
+        #[arg(long, default_value = "data/demo/ground_truth.csv")]
+        truth: PathBuf,
+        /// Also list up to this many split and merged true persons by record origin (file:line).
+        #[arg(long, default_value_t = 0)]
+        show_errors: usize,
+    },
     /// Generate the synthetic demo campaign's exports (deterministic from the seed).
     Demo {
         /// Output folder.
@@ -166,6 +178,16 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
             } else {
                 Err(TurnoutError::Input(problems))
             }
+        }
+        Command::Evaluate {
+            pipeline,
+            truth,
+            show_errors,
+        } => {
+            let pipeline = pipeline.unwrap_or_else(crate::config::default_pipeline);
+            let out = crate::run::evaluate_identity(&pipeline, &truth, show_errors)?;
+            say!("{}", out.trim_end());
+            Ok(ExitCode::Published)
         }
         Command::Demo { out, people, weeks, seed } => {
             let opts = crate::demo::DemoOptions { people, weeks, seed };

@@ -52,6 +52,7 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
     if !pre.is_empty() {
         return Err(TurnoutError::Input(pre));
     }
+    let overrides = load_overrides(&plan)?;
     timings.insert("config", t0.elapsed().as_millis());
     // One run per pipeline: the lock lives beside the reports and is released when `run` ends.
     let lock = crate::lock::RunLock::acquire(&plan.reports_dir()).map_err(|e| match e {
@@ -98,7 +99,31 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
             plan.root.join(".turnout").display()
         ))
     })?;
-    let res = identity::resolve(&plan, &ing.events, &pseudo);
+    let mut warnings = Vec::new();
+    let keys_path = plan.work_dir().join("person_keys.parquet");
+    let previous = match keys_path.is_file() {
+        false => None,
+        true => match tables::read_person_keys(&keys_path) {
+            Ok(m) => Some(m),
+            Err(_) => {
+                warnings.push(format!(
+                    "cannot read the previous run's person ids ({}): people get new ids this week; delete the file if it is damaged",
+                    keys_path.display()
+                ));
+                None
+            }
+        },
+    };
+    let res = identity::resolve_with(
+        &plan,
+        &identity::Inputs {
+            events: &ing.events,
+            identities: &ing.identities,
+            overrides: &overrides,
+            previous: previous.as_ref(),
+        },
+        &pseudo,
+    );
     // An attendance without a meetings-table entry joins the person's RSVP of the same day.
     let same_day = ingest::occasions::same_day_fallback(&plan, &mut ing.events, &res.person_of);
     timings.insert("identity", t.elapsed().as_millis());
@@ -141,7 +166,6 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
         identity: &res.stats,
     });
 
-    let mut warnings = Vec::new();
     for s in &plan.sources {
         let (rows, bad): (u64, u64) = ing
             .files
@@ -191,6 +215,117 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
         warnings,
         model: m,
     })
+}
+
+/// `turnout evaluate`: ingest and identity only, scored against a ground truth. Returns the
+/// printed text. Error listings name records by origin (`file:line`), never by identifier.
+pub fn evaluate_identity(pipeline: &Path, truth: &Path, show_errors: usize) -> Result<String> {
+    use std::fmt::Write;
+    let plan = config::load(pipeline)?;
+    let pre = ingest::preflight(&plan);
+    if !pre.is_empty() {
+        return Err(TurnoutError::Input(pre));
+    }
+    let overrides = load_overrides(&plan)?;
+    let ing = ingest::ingest(&plan)?;
+    let pseudo = Pseudonymizer::load_or_create(&plan.root).map_err(|e| TurnoutError::Internal(e.into()))?;
+    let t = Instant::now();
+    let res = identity::resolve_with(
+        &plan,
+        &identity::Inputs {
+            events: &ing.events,
+            identities: &ing.identities,
+            overrides: &overrides,
+            previous: None,
+        },
+        &pseudo,
+    );
+    let took = t.elapsed();
+    // Origins are shown relative to the project root; the truth names files relative to its folder.
+    let folder = truth.parent().unwrap_or(Path::new(""));
+    let folder = folder.strip_prefix(&plan.root).unwrap_or(folder);
+    let prefix = match folder.to_string_lossy().replace('\\', "/") {
+        f if f.is_empty() => String::new(),
+        f => format!("{f}/"),
+    };
+    let truth_map = identity::evaluate::read_truth(truth, &prefix).map_err(TurnoutError::Internal)?;
+    let e = identity::evaluate::evaluate(&ing.events, &res, &truth_map);
+    let mut s = String::new();
+    let _ = writeln!(s, "identity of pipeline {:?} against {}", plan.name, truth.display());
+    let _ = writeln!(
+        s,
+        "  records: {} matched to truth, {} on lines naming several people (left out), {} without a truth row",
+        e.records, e.multi_person_records, e.unmatched_records
+    );
+    let _ = writeln!(s, "  persons: {} true, {} resolved", e.true_persons, e.predicted_persons);
+    let _ = writeln!(
+        s,
+        "  pairs: {} true, {} linked, {} correct",
+        e.true_pairs, e.predicted_pairs, e.correct_pairs
+    );
+    let _ = writeln!(
+        s,
+        "  precision {:.4}  recall {:.4}  (resolution took {:.2?})",
+        e.precision(),
+        e.recall(),
+        took
+    );
+    if show_errors > 0 {
+        let (split, merged) = identity::evaluate::errors(&ing.events, &res, &truth_map);
+        let _ = writeln!(
+            s,
+            "  {} true persons split, {} resolved persons merging several:",
+            split.len(),
+            merged.len()
+        );
+        for (t, ix) in split.iter().take(show_errors) {
+            // Each fragment: its sources and which identifiers its records carry (e email, p phone, n name, x tool id).
+            let mut frags: BTreeMap<u32, BTreeMap<String, u32>> = BTreeMap::new();
+            for &i in ix {
+                let e = &ing.events[i];
+                let flags: String = [
+                    (e.email.is_some(), 'e'),
+                    (e.phone.is_some(), 'p'),
+                    (e.name.is_some(), 'n'),
+                    (e.external_id.is_some(), 'x'),
+                ]
+                .iter()
+                .filter(|f| f.0)
+                .map(|f| f.1)
+                .collect();
+                *frags
+                    .entry(res.person_of[i])
+                    .or_default()
+                    .entry(format!("{}:{flags}", e.source))
+                    .or_default() += 1;
+            }
+            let parts: Vec<String> = frags
+                .values()
+                .map(|m| m.iter().map(|(k, n)| format!("{k}x{n}")).collect::<Vec<_>>().join(","))
+                .collect();
+            let _ = writeln!(s, "    split {t}: [{}]", parts.join("] ["));
+        }
+        for (p, ix) in merged.iter().take(show_errors) {
+            let parts: Vec<String> = ix.iter().map(|&i| ing.events[i].origin.clone()).collect();
+            let rules: Vec<String> = res
+                .links
+                .iter()
+                .filter(|l| l.person == *p && l.score.is_some())
+                .map(|l| format!("{:.3}/{}", l.score.unwrap_or(0.0), l.evidence.unwrap_or("")))
+                .collect();
+            let _ = writeln!(s, "    merged #{p} ({}): {}", rules.join(","), parts.join(" "));
+        }
+    }
+    Ok(s)
+}
+
+/// The pipeline's identity overrides (none without `[identity] overrides`); a bad row is a
+/// configuration error naming its line and column.
+pub fn load_overrides(plan: &Plan) -> Result<Vec<identity::Override>> {
+    match &plan.identity.overrides {
+        None => Ok(Vec::new()),
+        Some(p) => identity::overrides::load(plan, p).map_err(TurnoutError::Config),
+    }
 }
 
 /// Picks the report week.
@@ -255,6 +390,7 @@ fn write_work_tables(
     write("quarantine", tables::quarantine_frame(&ing.quarantine)?)?;
     write("persons", tables::persons_frame(res)?)?;
     write("links", tables::links_frame(res)?)?;
+    write("person_keys", tables::person_keys_frame(res)?)?;
     write("timeline", tables::timeline_frame(&ing.events, &plan.attributes, res, tl, &pseudo)?)?;
     let mut all: Option<polars::prelude::DataFrame> = None;
     for (f, p) in plan.funnels.iter().zip(people) {

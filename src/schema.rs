@@ -35,6 +35,13 @@ pub mod col {
     pub const KEY_KIND: &str = "key_kind";
     pub const KEY: &str = "key";
     pub const RULE: &str = "rule";
+    /// Links: the second key of a merge, its kind, the name score and the corroboration.
+    pub const OTHER_KEY_KIND: &str = "other_key_kind";
+    pub const OTHER_KEY: &str = "other_key";
+    pub const SCORE: &str = "score";
+    pub const EVIDENCE: &str = "evidence";
+    /// Persons: the pseudonymised best name.
+    pub const NAME_TOKEN: &str = "name_token";
     pub const FIRST_SEEN: &str = "first_seen";
     pub const EVENTS: &str = "events";
     pub const IDENTIFIERS: &str = "identifiers";

@@ -120,8 +120,34 @@ pub fn persons_frame(res: &Resolution) -> PolarsResult<DataFrame> {
             ts_column(col::FIRST_SEEN, p.iter().map(|x| x.first_seen).collect()),
             Column::new(col::EVENTS.into(), p.iter().map(|x| x.events).collect::<Vec<u64>>()),
             Column::new(col::IDENTIFIERS.into(), p.iter().map(|x| x.keys).collect::<Vec<u32>>()),
+            opt_strs(col::NAME_TOKEN, (0..p.len()).map(|i| res.name_tokens.get(i).cloned().flatten())),
         ],
     )
+}
+
+/// `person_keys`: every pseudonymised key with its person id, read back by the next run so
+/// that people keep their ids.
+pub fn person_keys_frame(res: &Resolution) -> PolarsResult<DataFrame> {
+    let k = &res.key_tokens;
+    DataFrame::new(
+        k.len(),
+        vec![
+            strs(col::KEY, k.iter().map(|x| x.0.clone())),
+            strs(col::PERSON_ID, k.iter().map(|x| res.persons[x.1 as usize].id.clone())),
+        ],
+    )
+}
+
+/// Reads `person_keys` back: key token → person id.
+pub fn read_person_keys(path: &Path) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    let df = read_parquet(path)?;
+    let keys = df.column(col::KEY)?.str()?.clone();
+    let ids = df.column(col::PERSON_ID)?.str()?.clone();
+    Ok(keys
+        .iter()
+        .zip(ids.iter())
+        .filter_map(|(k, p)| Some((k?.to_string(), p?.to_string())))
+        .collect())
 }
 
 pub fn links_frame(res: &Resolution) -> PolarsResult<DataFrame> {
@@ -132,7 +158,11 @@ pub fn links_frame(res: &Resolution) -> PolarsResult<DataFrame> {
             strs(col::PERSON_ID, l.iter().map(|x| res.persons[x.person as usize].id.clone())),
             strs(col::KEY_KIND, l.iter().map(|x| x.kind.to_string())),
             strs(col::KEY, l.iter().map(|x| x.key.clone())),
+            strs(col::OTHER_KEY_KIND, l.iter().map(|x| x.other_kind.to_string())),
+            strs(col::OTHER_KEY, l.iter().map(|x| x.other_key.clone())),
             strs(col::RULE, l.iter().map(|x| x.rule.to_string())),
+            Column::new(col::SCORE.into(), l.iter().map(|x| x.score).collect::<Vec<Option<f64>>>()),
+            opt_strs(col::EVIDENCE, l.iter().map(|x| x.evidence.map(str::to_string))),
             Column::new(col::EVENTS.into(), l.iter().map(|x| x.records).collect::<Vec<u64>>()),
         ],
     )

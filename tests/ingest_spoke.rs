@@ -133,9 +133,13 @@ fn contacts_without_time_are_identifiers_only_and_noted() {
         assert_eq!(
             f.notes["contacts"],
             format!(
-                "{rows} contact row(s): the contacts CSV has no timestamps, identifiers only (skipped); events come from the messages CSV"
+                "{rows} contact row(s): the contacts CSV has no timestamps, identifiers only (skipped as events, used to link people); events come from the messages CSV"
             )
         );
+        // every contact row is kept for identity, with the contact's cell, name and custom field
+        assert_eq!(out.identities.len() as u64, rows, "{file}");
+        assert!(out.identities.iter().all(|r| r.phone.is_some() && r.name.is_some()), "{file}");
+        assert!(out.identities.iter().any(|r| r.attrs[0].is_some()), "{file}: worksite kept");
         assert!(
             f.notes["opted_out_contacts"].starts_with(&format!("{opted_out} contact(s) marked opted out")),
             "{file}: {}",

@@ -188,6 +188,28 @@ pub enum ActionSpec {
 #[derive(Debug, Clone)]
 pub struct IdentityPlan {
     pub match_on: Vec<IdKind>,
+    /// Probable links by name (`names = "probable"`).
+    pub probable_names: bool,
+    pub name_threshold: f64,
+    pub worksite_pattern: Option<regex::Regex>,
+    /// The overrides CSV, resolved against the root.
+    pub overrides: Option<PathBuf>,
+    pub max_names_per_key: usize,
+    pub email_provider_rules: bool,
+}
+
+impl Default for IdentityPlan {
+    fn default() -> Self {
+        IdentityPlan {
+            match_on: vec![IdKind::Email, IdKind::Phone, IdKind::ExternalId],
+            probable_names: false,
+            name_threshold: 0.85,
+            worksite_pattern: None,
+            overrides: None,
+            max_names_per_key: 1,
+            email_provider_rules: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -135,10 +135,21 @@ pub struct RawActionMap {
 pub struct RawIdentity {
     /// Identifiers that link records of one person: any of `email`, `phone`, `external_id`.
     pub match_on: Option<Vec<S<String>>>,
-    /// `off` (default) or `probable` (link by name only with corroboration; a later version).
+    /// `off` (default) or `probable`: a record with a name and no other identifier joins a
+    /// person whose name agrees, when something corroborates it and the candidate is unique.
     pub names: Option<S<String>>,
-    /// CSV of same-person / different-person pairs (a later version).
+    /// Lowest name-agreement score (0..1) for a probable link (default 0.85).
+    pub name_threshold: Option<S<f64>>,
+    /// Regular expression finding the worksite in group titles, meeting titles and worksite
+    /// values (`"Store \\d+"`): records at the same worksite corroborate a name.
+    pub worksite_pattern: Option<S<String>>,
+    /// CSV of `same` / `different` pairs of identifiers that wins over every rule.
     pub overrides: Option<S<String>>,
+    /// An email, phone or tool id seen with more than this many clearly different names is not
+    /// used to link (default 1).
+    pub max_names_per_key: Option<S<i64>>,
+    /// Also match emails by their provider's canonical form (Gmail dots and `+tags`; default false).
+    pub email_provider_rules: Option<S<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

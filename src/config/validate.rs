@@ -273,6 +273,7 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
 
     // [identity]
     let mut match_on = Vec::new();
+    let mut identity = IdentityPlan::default();
     if let Some(id) = &raw.identity {
         let id = id.get_ref();
         for m in id.match_on.iter().flatten() {
@@ -288,22 +289,68 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
             }
         }
         if let Some(n) = &id.names {
-            if !matches!(n.get_ref().as_str(), "off" | "probable") {
-                d.err(
+            match n.get_ref().as_str() {
+                "off" => {}
+                "probable" => identity.probable_names = true,
+                _ => d.err(
                     &n.span(),
                     format!("names = {:?} is not a mode", n.get_ref()),
                     "use \"off\" or \"probable\"",
+                ),
+            }
+        }
+        if let Some(t) = &id.name_threshold {
+            let v = *t.get_ref();
+            if (0.5..=1.0).contains(&v) {
+                identity.name_threshold = v;
+            } else {
+                d.err(
+                    &t.span(),
+                    format!("name_threshold = {v} is out of range"),
+                    "use a score between 0.5 and 1.0 (the default 0.85 links nicknames and typos of full names; 0.8 also links \"Rosa M.\" to \"Rosa Martinez\")",
                 );
             }
         }
+        if let Some(p) = &id.worksite_pattern {
+            match regex::RegexBuilder::new(p.get_ref())
+                .case_insensitive(true)
+                .size_limit(1 << 20)
+                .build()
+            {
+                Ok(r) => identity.worksite_pattern = Some(r),
+                Err(e) => d.err(
+                    &p.span(),
+                    format!(
+                        "worksite_pattern is not a valid regular expression: {}",
+                        e.to_string().lines().last().unwrap_or("")
+                    ),
+                    "write a regular expression such as \"Store \\\\d+\" (backslashes doubled in TOML strings)",
+                ),
+            }
+        }
+        if let Some(m) = &id.max_names_per_key {
+            match usize::try_from(*m.get_ref()) {
+                Ok(v) if v >= 1 => identity.max_names_per_key = v,
+                _ => d.err(
+                    &m.span(),
+                    format!("max_names_per_key = {} is out of range", m.get_ref()),
+                    "use 1 or more: the number of clearly different names one email or phone may carry before it stops linking",
+                ),
+            }
+        }
+        if let Some(b) = &id.email_provider_rules {
+            identity.email_provider_rules = *b.get_ref();
+        }
         if let Some(o) = &id.overrides {
-            if !root.join(o.get_ref()).is_file() {
+            let path = root.join(o.get_ref());
+            if !path.is_file() {
                 d.err(
                     &o.span(),
                     format!("overrides file {:?} does not exist", o.get_ref()),
                     "give a CSV path relative to the project root, or remove the key",
                 );
             }
+            identity.overrides = Some(path);
         }
     }
     if match_on.is_empty() {
@@ -483,7 +530,7 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
         attributes,
         meetings,
         sources,
-        identity: IdentityPlan { match_on },
+        identity: IdentityPlan { match_on, ..identity },
         funnels,
         report,
     })

@@ -1,21 +1,41 @@
-//! Identity, first version: who is who, by shared email, phone or tool id.
+//! Identity: who is who across every tool, with every merge explained.
 //!
-//! Takes: the ingested events and the plan. Gives: [`Resolution`] — a person index per event,
-//! the persons (stable pseudonymous id, organizer flag, first seen), the links that hold each
-//! person together (which key, which rule) and statistics. Promises: linking is deterministic and
-//! runs on distinct identifiers, not on events (union-find over keys); a person id is a keyed
-//! hash of the person's smallest key, so it is stable across runs while that key is; an
-//! identifier that cannot be normalised is not used and is counted by reason. This version links
-//! on exact keys only; the full resolution (over-merge guard, probable name links, overrides)
-//! replaces [`resolve`] behind the same output.
+//! Takes: the ingested events, identity-only records (contact lists), the plan, the overrides
+//! and the previous run's person ids. Gives: [`Resolution`] — a person index per event, the
+//! persons (stable pseudonymous id, organizer flag, first seen), every merge (which keys, which
+//! rule, the score for probable links) and statistics for the report.
+//!
+//! How (DESIGN.md §5), in this order, on distinct identifiers rather than on events:
+//! 1. **Normalise** each distinct raw email, phone and name once (`normalize`, `names`).
+//! 2. **Guard**: an email, phone or tool id seen with more than `max_names_per_key` clearly
+//!    different names (a family phone, an office email, an organizer signing others in) is
+//!    flagged and does not link: its records are split by name instead.
+//! 3. **Overrides**: `same` pairs are joined first; `different` pairs can never be joined.
+//! 4. **Deterministic links**: identifiers on one record are joined (union-find).
+//! 5. **Display names** in one chat join records, unless two people show that name.
+//! 6. **Probable links** (`names = "probable"`): a person known only by name joins the unique
+//!    person holding an email, phone or tool id whose name agrees (score ≥ `name_threshold`,
+//!    nickname- and typo-aware) AND who shares corroboration (same worksite by
+//!    `worksite_pattern`, same group or meeting, or a meeting that day).
+//! 7. **Ids**: a person keeps the id of the previous run its identifiers had; new people get a
+//!    keyed hash of their smallest identifier. Merges and splits are counted.
+//!
+//! Promises: deterministic (no hash-order dependence); over-merging is avoided before
+//! under-merging; identifiers that cannot be normalised are counted by reason and never used;
+//! nothing here logs or returns a raw identifier except inside person-level structures.
 
+pub mod evaluate;
+pub mod names;
 pub mod normalize;
+pub mod overrides;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::config::{IdKind, Plan};
 use crate::privacy::Pseudonymizer;
-use crate::schema::Event;
+use crate::schema::{Action, Event};
+
+pub use overrides::{Override, Relation};
 
 #[derive(Debug, Clone)]
 pub struct Person {
@@ -26,21 +46,32 @@ pub struct Person {
     pub keys: u32,
 }
 
+/// One merge: two components joined, by which rule.
 #[derive(Debug, Clone)]
 pub struct Link {
     pub person: u32,
-    /// `email`, `phone`, `external_id` or `handle`.
+    /// Kind of the first key (`email`, `phone`, `external_id`, `handle`, `record`, …).
     pub kind: &'static str,
-    /// Pseudonymised key.
+    /// Pseudonymised first key.
     pub key: String,
+    /// Kind and pseudonymised value of the second key.
+    pub other_kind: &'static str,
+    pub other_key: String,
     pub rule: &'static str,
-    /// Events carrying this key.
+    /// Name agreement for probable links.
+    pub score: Option<f64>,
+    /// What corroborated a probable link (`same worksite`, `same group or meeting`, `a meeting that day`).
+    pub evidence: Option<&'static str>,
+    /// Records carrying the first key.
     pub records: u64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IdentityStats {
+    /// Events (records that become the timeline).
     pub records: u64,
+    /// Identity-only records used to link (contact lists).
+    pub identity_records: u64,
     pub persons: u64,
     pub organizers: u64,
     /// Persons whose records carry more than one distinct key.
@@ -48,10 +79,34 @@ pub struct IdentityStats {
     /// Persons made of a single record with no linkable key.
     pub unlinked_records: u64,
     pub keys_by_kind: BTreeMap<String, u64>,
-    /// Chat display names shown by more than one person (with different phones or emails),
-    /// therefore not used to link.
+    /// Chat display names shown by more than one person, therefore not used to link.
     pub ambiguous_display_names: u64,
     pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Persons by number of events: `1`, `2`, `3-5`, `6-10`, `11+`.
+    pub records_per_person: BTreeMap<String, u64>,
+    /// Merges by rule.
+    pub links_by_rule: BTreeMap<String, u64>,
+    /// Keys not used to link because they carry several clearly different names, by kind.
+    pub flagged_keys_by_kind: BTreeMap<String, u64>,
+    pub probable_links: u64,
+    /// Name-only persons with several agreeing candidates (not linked).
+    pub probable_refused_ambiguous: u64,
+    /// Name-only persons with an agreeing name but no corroboration, or a score below threshold.
+    pub probable_refused_weak: u64,
+    pub overrides_same: u64,
+    pub overrides_different: u64,
+    /// Override identifiers not found in this run's data.
+    pub overrides_unmatched: u64,
+    /// Joins refused because a `different` override forbids them.
+    pub conflicts: u64,
+    /// Person ids against the previous run: kept, new (no identifier seen before), changed
+    /// (identifiers seen before under another id: a split), retired (merged into another).
+    pub ids_kept: u64,
+    pub ids_new: u64,
+    pub ids_split: u64,
+    pub ids_merged: u64,
+    /// Whether a previous run's ids were available.
+    pub has_previous_ids: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -64,10 +119,27 @@ pub struct Resolution {
     /// Normalised identifiers per event (for the pseudonymised tables): email, phone.
     pub norm_email: Vec<Option<String>>,
     pub norm_phone: Vec<Option<String>>,
+    /// Every key of a person, pseudonymised, with the person index (for the next run's ids).
+    pub key_tokens: Vec<(String, u32)>,
+    /// Pseudonymised best name per person (the most frequent full name), if any.
+    pub name_tokens: Vec<Option<String>>,
+}
+
+/// What identity resolution reads besides the plan.
+#[derive(Default)]
+pub struct Inputs<'a> {
+    pub events: &'a [Event],
+    /// Identity-only records (see `ingest::Ingested::identities`).
+    pub identities: &'a [Event],
+    pub overrides: &'a [Override],
+    /// The previous run's key token → person id.
+    pub previous: Option<&'a HashMap<String, String>>,
 }
 
 struct UnionFind {
     parent: Vec<u32>,
+    /// Per root: `different` constraints held, as (constraint, side).
+    forbid: HashMap<u32, Vec<(u32, bool)>>,
 }
 
 impl UnionFind {
@@ -84,54 +156,125 @@ impl UnionFind {
         }
         x
     }
-    fn union(&mut self, a: u32, b: u32) {
+    /// Joins the components of `a` and `b`. `Ok(true)` when two components became one,
+    /// `Ok(false)` when they were one already, `Err(())` when a `different` override forbids it.
+    fn union(&mut self, a: u32, b: u32) -> Result<bool, ()> {
         let (ra, rb) = (self.find(a), self.find(b));
-        if ra != rb {
-            // smaller index wins: deterministic
-            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
-            self.parent[hi as usize] = lo;
+        if ra == rb {
+            return Ok(false);
         }
+        if let (Some(fa), Some(fb)) = (self.forbid.get(&ra), self.forbid.get(&rb)) {
+            if fa.iter().any(|(c, side)| fb.iter().any(|(c2, side2)| c == c2 && side != side2)) {
+                return Err(());
+            }
+        }
+        // smaller index wins: deterministic
+        let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        self.parent[hi as usize] = lo;
+        if let Some(f) = self.forbid.remove(&hi) {
+            self.forbid.entry(lo).or_default().extend(f);
+        }
+        Ok(true)
     }
 }
 
-/// Links events into persons.
+const KIND_EMAIL: u8 = 0;
+const KIND_PHONE: u8 = 1;
+const KIND_EXT: u8 = 2;
+const KIND_HANDLE: u8 = 3;
+const KIND_RECORD: u8 = 4;
+const KIND_EMAIL_PROVIDER: u8 = 5;
+const KIND_NAMES: [&str; 6] = ["email", "phone", "external_id", "handle", "record", "email_provider_form"];
+
+fn strong(kind: u8) -> bool {
+    matches!(kind, KIND_EMAIL | KIND_PHONE | KIND_EXT | KIND_EMAIL_PROVIDER)
+}
+
+/// Interned keys: (kind, value) → node.
+#[derive(Default)]
+struct Keys {
+    ids: HashMap<(u8, String), u32>,
+    list: Vec<(u8, String)>,
+    records: Vec<u64>,
+}
+
+impl Keys {
+    fn intern(&mut self, kind: u8, value: String, uf: &mut UnionFind) -> u32 {
+        if let Some(&id) = self.ids.get(&(kind, value.clone())) {
+            return id;
+        }
+        let id = uf.add();
+        self.ids.insert((kind, value.clone()), id);
+        self.list.push((kind, value));
+        self.records.push(0);
+        id
+    }
+}
+
+/// Links events into persons with the plan's rules (no identity-only records, overrides or
+/// previous ids).
 pub fn resolve(plan: &Plan, events: &[Event], pseudo: &Pseudonymizer) -> Resolution {
+    resolve_with(
+        plan,
+        &Inputs {
+            events,
+            ..Default::default()
+        },
+        pseudo,
+    )
+}
+
+/// What one record brings to identity.
+struct Rec {
+    /// Strong keys as first seen (before the guard).
+    keys: Vec<u32>,
+    handle: Option<u32>,
+    name: Option<u32>,
+    /// Corroboration keys (interned): worksite, exact context, meeting day.
+    corr: Vec<u32>,
+    /// The chat (source + context) of a record from a chat export, shown by name or number.
+    chat: Option<u32>,
+}
+
+/// Links records into persons (see the module header for the rules and their order).
+pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Resolution {
+    let events = inputs.events;
+    let n_events = events.len();
+    let all: Vec<&Event> = events.iter().chain(inputs.identities.iter()).collect();
+    let idp = &plan.identity;
     let region_of: HashMap<&str, phonenumber::country::Id> = plan.sources.iter().map(|s| (s.name.as_str(), s.region)).collect();
     let handles: HashMap<&str, bool> = plan.sources.iter().map(|s| (s.name.as_str(), s.names_are_handles())).collect();
-    let use_email = plan.identity.match_on.contains(&IdKind::Email);
-    let use_phone = plan.identity.match_on.contains(&IdKind::Phone);
-    let use_ext = plan.identity.match_on.contains(&IdKind::ExternalId);
+    let use_email = idp.match_on.contains(&IdKind::Email);
+    let use_phone = idp.match_on.contains(&IdKind::Phone);
+    let use_ext = idp.match_on.contains(&IdKind::ExternalId);
 
     let mut stats = IdentityStats {
-        records: events.len() as u64,
+        records: n_events as u64,
+        identity_records: inputs.identities.len() as u64,
         ..Default::default()
     };
     // Normalise once per distinct raw value.
     let mut email_cache: HashMap<&str, Result<String, &'static str>> = HashMap::new();
     let mut phone_cache: HashMap<(&str, phonenumber::country::Id), Result<String, &'static str>> = HashMap::new();
+    let mut name_cache: HashMap<&str, Option<u32>> = HashMap::new();
+    let mut name_ids: HashMap<names::NameParts, u32> = HashMap::new();
+    let mut name_list: Vec<names::NameParts> = Vec::new();
+    let mut corr_ids: HashMap<String, u32> = HashMap::new();
+    let mut corr_list: Vec<String> = Vec::new();
+    let mut corr_cache: HashMap<&str, Vec<u32>> = HashMap::new();
 
-    let mut key_ids: HashMap<(u8, String), u32> = HashMap::new();
-    let mut key_list: Vec<(u8, String)> = Vec::new();
-    let mut key_records: Vec<u64> = Vec::new();
-    let mut uf = UnionFind { parent: Vec::new() };
-    let mut norm_email = Vec::with_capacity(events.len());
-    let mut norm_phone = Vec::with_capacity(events.len());
-
-    let mut intern = |kind: u8, k: String, uf: &mut UnionFind, key_list: &mut Vec<(u8, String)>, key_records: &mut Vec<u64>| -> u32 {
-        let id = *key_ids.entry((kind, k.clone())).or_insert_with(|| {
-            key_list.push((kind, k));
-            key_records.push(0);
-            uf.add()
-        });
-        key_records[id as usize] += 1;
-        id
+    let mut keys = Keys::default();
+    let mut uf = UnionFind {
+        parent: Vec::new(),
+        forbid: HashMap::new(),
     };
+    let mut norm_email = Vec::with_capacity(n_events);
+    let mut norm_phone = Vec::with_capacity(n_events);
+    let mut recs: Vec<Rec> = Vec::with_capacity(all.len());
 
-    // Pass 1: strong keys (email, phone, tool id) link records directly.
-    let mut strong: Vec<Vec<u32>> = Vec::with_capacity(events.len());
-    let mut handle_of: Vec<Option<u32>> = Vec::with_capacity(events.len());
-    for e in events {
-        let mut keys: Vec<u32> = Vec::with_capacity(3);
+    // Step 1: normalise and intern.
+    for (i, e) in all.iter().enumerate() {
+        let mut ks: Vec<u32> = Vec::with_capacity(3);
         let em = e
             .email
             .as_deref()
@@ -151,162 +294,670 @@ pub fn resolve(plan: &Plan, events: &[Event], pseudo: &Pseudonymizer) -> Resolut
         let em = em.and_then(Result::ok);
         let ph = ph.and_then(Result::ok);
         if let (true, Some(v)) = (use_email, &em) {
-            keys.push(intern(KIND_EMAIL, v.clone(), &mut uf, &mut key_list, &mut key_records));
+            ks.push(keys.intern(KIND_EMAIL, v.clone(), &mut uf));
+            if idp.email_provider_rules {
+                if let Some(p) = normalize::email_provider_key(v) {
+                    ks.push(keys.intern(KIND_EMAIL_PROVIDER, p, &mut uf));
+                }
+            }
         }
         if let (true, Some(v)) = (use_phone, &ph) {
-            keys.push(intern(KIND_PHONE, v.clone(), &mut uf, &mut key_list, &mut key_records));
+            ks.push(keys.intern(KIND_PHONE, v.clone(), &mut uf));
         }
         if let (true, Some(x)) = (use_ext, &e.external_id) {
-            keys.push(intern(
-                KIND_EXT,
-                format!("{}:{}", e.tool, x.trim()),
-                &mut uf,
-                &mut key_list,
-                &mut key_records,
-            ));
+            let x = x.trim();
+            if !x.is_empty() {
+                ks.push(keys.intern(KIND_EXT, format!("{}:{}", e.tool, x), &mut uf));
+            }
         }
-        for w in keys.windows(2) {
-            uf.union(w[0], w[1]);
-        }
+        let name = e.name.as_deref().and_then(|raw| {
+            *name_cache.entry(raw).or_insert_with(|| {
+                let parts = names::parse(&normalize::name(raw))?;
+                let next = name_list.len() as u32;
+                let id = *name_ids.entry(parts.clone()).or_insert(next);
+                if id == next {
+                    name_list.push(parts);
+                }
+                Some(id)
+            })
+        });
         let mut handle = None;
-        if handles.get(e.source.as_str()).copied().unwrap_or(false) {
+        let is_chat = handles.get(e.source.as_str()).copied().unwrap_or(false);
+        let chat = is_chat.then(|| chat_hash(&format!("{}\u{1f}{}", e.source, e.context.as_deref().unwrap_or(""))));
+        if is_chat {
             if let Some(n) = &e.name {
                 let folded = normalize::name(n);
                 if !folded.is_empty() {
                     let k = format!("{}\u{1f}{}\u{1f}{}", e.source, e.context.as_deref().unwrap_or(""), folded);
-                    handle = Some(intern(KIND_HANDLE, k, &mut uf, &mut key_list, &mut key_records));
+                    handle = Some(keys.intern(KIND_HANDLE, k, &mut uf));
                 }
             }
         }
-        strong.push(keys);
-        handle_of.push(handle);
-        norm_email.push(em);
-        norm_phone.push(ph);
+        // Corroboration: the worksite found in the context or attributes, the exact context,
+        // and for meeting records the meeting's day.
+        let mut corr: Vec<u32> = Vec::new();
+        if idp.probable_names {
+            let mut texts: Vec<&str> = Vec::new();
+            if let Some(c) = e.context.as_deref() {
+                texts.push(c);
+            }
+            texts.extend(e.attrs.iter().flatten().map(String::as_str));
+            for t in texts {
+                let found = corr_cache.entry(t).or_insert_with(|| {
+                    let mut v = Vec::new();
+                    let mut intern = |s: String| {
+                        let next = corr_list.len() as u32;
+                        let id = *corr_ids.entry(s.clone()).or_insert(next);
+                        if id == next {
+                            corr_list.push(s);
+                        }
+                        id
+                    };
+                    if let Some(re) = &idp.worksite_pattern {
+                        for m in re.find_iter(t) {
+                            let site = names::fold(m.as_str()).split_whitespace().collect::<Vec<_>>().join(" ");
+                            v.push(intern(format!("S\u{1f}{site}")));
+                        }
+                    }
+                    v.push(intern(format!("C\u{1f}{}", names::fold(t.trim()))));
+                    v
+                });
+                corr.extend(found.iter().copied());
+            }
+            if i < n_events && matches!(e.action, Action::Rsvp | Action::RsvpConfirmed | Action::Attended) {
+                if let Some(day) = e.occasion.as_deref().and_then(|o| o.rsplit_once('@')).map(|(_, d)| d) {
+                    let s = format!("D\u{1f}{day}");
+                    let next = corr_list.len() as u32;
+                    let id = *corr_ids.entry(s.clone()).or_insert(next);
+                    if id == next {
+                        corr_list.push(s);
+                    }
+                    corr.push(id);
+                }
+            }
+            corr.sort_unstable();
+            corr.dedup();
+        }
+        if i < n_events {
+            norm_email.push(em);
+            norm_phone.push(ph);
+        }
+        recs.push(Rec {
+            keys: ks,
+            handle,
+            name,
+            corr,
+            chat,
+        });
     }
 
-    // Pass 2: a display name in one chat links records only when every record that shows it
-    // with a phone or email belongs to one person. Two people sharing a push name ("~ Grace")
-    // make the name ambiguous: it then links nothing (over-merging invents conversions).
-    let mut handle_roots: HashMap<u32, Vec<u32>> = HashMap::new();
-    for (keys, h) in strong.iter().zip(&handle_of) {
-        if let (Some(h), Some(&k)) = (h, keys.first()) {
-            let r = uf.find(k);
-            let roots = handle_roots.entry(*h).or_default();
-            if !roots.contains(&r) {
-                roots.push(r);
+    // Step 2: the over-merge guard. Names seen with each strong key, clustered by agreement.
+    let mut key_names: HashMap<u32, Vec<u32>> = HashMap::new();
+    for r in &recs {
+        if let Some(n) = r.name {
+            for &k in &r.keys {
+                let v = key_names.entry(k).or_default();
+                if v.len() < 32 && !v.contains(&n) {
+                    v.push(n);
+                }
             }
         }
     }
-    let ambiguous: std::collections::HashSet<u32> = handle_roots.iter().filter(|(_, r)| r.len() > 1).map(|(h, _)| *h).collect();
-    stats.ambiguous_display_names = ambiguous.len() as u64;
-    let mut event_key: Vec<u32> = Vec::with_capacity(events.len());
-    for (i, e) in events.iter().enumerate() {
-        let keys = &strong[i];
-        match (handle_of[i], keys.first()) {
-            (Some(h), Some(&k)) if !ambiguous.contains(&h) => uf.union(h, k),
-            _ => {}
+    // flagged key → clusters (name ids per cluster)
+    let mut flagged: HashMap<u32, Vec<Vec<u32>>> = HashMap::new();
+    let mut flagged_keys: Vec<u32> = key_names
+        .iter()
+        .filter(|(_, ns)| ns.len() > idp.max_names_per_key)
+        .map(|(k, _)| *k)
+        .collect();
+    flagged_keys.sort_unstable();
+    for k in flagged_keys {
+        let mut ns = key_names[&k].clone();
+        ns.sort_by(|a, b| name_list[*a as usize].cmp(&name_list[*b as usize]));
+        let mut clusters: Vec<Vec<u32>> = Vec::new();
+        for n in ns {
+            let parts = &name_list[n as usize];
+            match clusters
+                .iter_mut()
+                .find(|c| c.iter().any(|m| names::similarity(parts, &name_list[*m as usize]).compatible))
+            {
+                Some(c) => c.push(n),
+                None => clusters.push(vec![n]),
+            }
         }
-        let key = match (keys.first(), handle_of[i]) {
-            (Some(&k), _) => k,
-            (None, Some(h)) if !ambiguous.contains(&h) => h,
-            _ => intern(
-                KIND_RECORD,
-                format!("{:016x}", e.event_id),
-                &mut uf,
-                &mut key_list,
-                &mut key_records,
-            ),
-        };
-        event_key.push(key);
+        if clusters.len() > idp.max_names_per_key {
+            let kind = keys.list[k as usize].0;
+            *stats.flagged_keys_by_kind.entry(KIND_NAMES[kind as usize].to_string()).or_default() += 1;
+            flagged.insert(k, clusters);
+        }
+    }
+    let mut sub_of: HashMap<u32, u32> = HashMap::new();
+    // A flagged key is replaced on each record by a sub-key per name cluster ("#" + cluster,
+    // or "#?" for records without a name): records of one name still link through it.
+    for r in recs.iter_mut() {
+        for slot in 0..r.keys.len() {
+            let k = r.keys[slot];
+            if let Some(clusters) = flagged.get(&k) {
+                let which = match r.name {
+                    Some(n) => clusters
+                        .iter()
+                        .position(|c| c.contains(&n))
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "?".into()),
+                    None => "?".into(),
+                };
+                let (kind, value) = keys.list[k as usize].clone();
+                let sub = keys.intern(kind, format!("{value}#{which}"), &mut uf);
+                sub_of.insert(sub, k);
+                r.keys[slot] = sub;
+            }
+        }
+    }
+    for r in &recs {
+        for &k in &r.keys {
+            keys.records[k as usize] += 1;
+        }
     }
 
-    // Components → persons, numbered by their smallest key (deterministic).
-    // Only components holding an event are persons (an ambiguous display name alone is not).
-    let n_keys = key_list.len();
-    let event_roots: std::collections::HashSet<u32> = event_key.iter().map(|&k| uf.find(k)).collect();
+    let mut links: Vec<(u32, u32, &'static str, Option<f64>, Option<&'static str>)> = Vec::new();
+    let mut join = |uf: &mut UnionFind,
+                    a: u32,
+                    b: u32,
+                    rule: &'static str,
+                    score: Option<f64>,
+                    evidence: Option<&'static str>,
+                    stats: &mut IdentityStats|
+     -> bool {
+        match uf.union(a, b) {
+            Ok(true) => {
+                links.push((a, b, rule, score, evidence));
+                true
+            }
+            Ok(false) => true,
+            Err(()) => {
+                stats.conflicts += 1;
+                false
+            }
+        }
+    };
+
+    // Step 3: overrides. Nodes of an identifier: the key and its guard sub-keys, or every
+    // display name of a source.
+    let mut by_value: HashMap<(u8, &str), Vec<u32>> = HashMap::new();
+    let mut handle_by_name: HashMap<(&str, &str), Vec<u32>> = HashMap::new();
+    for (id, (kind, value)) in keys.list.iter().enumerate() {
+        if strong(*kind) {
+            let base = match sub_of.get(&(id as u32)) {
+                Some(&b) => keys.list[b as usize].1.as_str(),
+                None => value.as_str(),
+            };
+            by_value.entry((*kind, base)).or_default().push(id as u32);
+        } else if *kind == KIND_HANDLE {
+            let mut parts = value.split('\u{1f}');
+            if let (Some(src), Some(_), Some(name)) = (parts.next(), parts.next(), parts.next()) {
+                handle_by_name.entry((src, name)).or_default().push(id as u32);
+            }
+        }
+    }
+    let nodes_of = |o: &overrides::Ident| -> Vec<u32> {
+        match o {
+            overrides::Ident::Email(v) => by_value.get(&(KIND_EMAIL, v.as_str())).cloned().unwrap_or_default(),
+            overrides::Ident::Phone(v) => by_value.get(&(KIND_PHONE, v.as_str())).cloned().unwrap_or_default(),
+            overrides::Ident::ToolId(v) => by_value.get(&(KIND_EXT, v.as_str())).cloned().unwrap_or_default(),
+            overrides::Ident::Name { source, name } => handle_by_name.get(&(source.as_str(), name.as_str())).cloned().unwrap_or_default(),
+        }
+    };
+    let mut constraint = 0u32;
+    for o in inputs.overrides {
+        let (a, b) = (nodes_of(&o.a), nodes_of(&o.b));
+        if a.is_empty() || b.is_empty() {
+            stats.overrides_unmatched += 1;
+            continue;
+        }
+        match o.relation {
+            Relation::Different => {
+                stats.overrides_different += 1;
+                for (nodes, side) in [(&a, false), (&b, true)] {
+                    for &n in nodes {
+                        let r = uf.find(n);
+                        uf.forbid.entry(r).or_default().push((constraint, side));
+                    }
+                }
+                constraint += 1;
+            }
+            Relation::Same => {}
+        }
+    }
+    // A `same` pair on a key the guard split joins only the key's records without a name: the
+    // named ones belong to their names.
+    let unnamed_only = |nodes: Vec<u32>| -> Vec<u32> {
+        nodes
+            .into_iter()
+            .filter(|n| !sub_of.contains_key(n) || keys.list[*n as usize].1.ends_with("#?"))
+            .collect()
+    };
+    for o in inputs.overrides.iter().filter(|o| o.relation == Relation::Same) {
+        let (a, b) = (unnamed_only(nodes_of(&o.a)), unnamed_only(nodes_of(&o.b)));
+        if a.is_empty() || b.is_empty() {
+            continue;
+        }
+        stats.overrides_same += 1;
+        for &x in a.iter().chain(&b) {
+            join(&mut uf, a[0], x, "override: same person", None, None, &mut stats);
+        }
+    }
+
+    // Step 4: identifiers on one record.
+    for r in &recs {
+        for w in r.keys.windows(2) {
+            join(&mut uf, w[0], w[1], "shown together on a record", None, None, &mut stats);
+        }
+    }
+
+    // Step 5: a display name in one chat joins records only when every record that shows it
+    // with a phone or email belongs to one person. Two people sharing a push name ("~ Grace")
+    // make the name ambiguous: it then links nothing (over-merging invents conversions).
+    let mut handle_roots: HashMap<u32, Vec<u32>> = HashMap::new();
+    for r in &recs {
+        if let (Some(h), Some(&k)) = (r.handle, r.keys.first()) {
+            let root = uf.find(k);
+            let roots = handle_roots.entry(h).or_default();
+            if !roots.contains(&root) {
+                roots.push(root);
+            }
+        }
+    }
+    let ambiguous: HashSet<u32> = handle_roots.iter().filter(|(_, r)| r.len() > 1).map(|(h, _)| *h).collect();
+    stats.ambiguous_display_names = ambiguous.len() as u64;
+    let mut anchor: Vec<u32> = Vec::with_capacity(recs.len());
+    for (i, r) in recs.iter().enumerate() {
+        if let (Some(h), Some(&k)) = (r.handle, r.keys.first()) {
+            if !ambiguous.contains(&h) {
+                join(&mut uf, h, k, "same display name in one chat", None, None, &mut stats);
+            }
+        }
+        let a = match (r.keys.first(), r.handle) {
+            (Some(&k), _) => k,
+            (None, Some(h)) if !ambiguous.contains(&h) => h,
+            _ => keys.intern(KIND_RECORD, format!("{:016x}", all[i].event_id), &mut uf),
+        };
+        anchor.push(a);
+    }
+    for (i, r) in recs.iter().enumerate() {
+        if r.keys.is_empty() {
+            keys.records[anchor[i] as usize] += 1;
+        }
+    }
+
+    // Step 6: probable links by name.
+    if idp.probable_names {
+        probable(
+            &recs,
+            &anchor,
+            &keys,
+            &name_list,
+            &corr_list,
+            &mut uf,
+            idp.name_threshold,
+            &mut join,
+            &mut stats,
+        );
+    }
+
+    // Step 7: components holding an event are persons, numbered by their smallest key.
+    let n_keys = keys.list.len();
+    let event_roots: HashSet<u32> = anchor[..n_events].iter().map(|&k| uf.find(k)).collect();
     let mut root_min_key: HashMap<u32, u32> = HashMap::new();
+    let mut root_keys: HashMap<u32, Vec<u32>> = HashMap::new();
     for k in 0..n_keys as u32 {
         let r = uf.find(k);
         if !event_roots.contains(&r) {
             continue;
         }
+        root_keys.entry(r).or_default().push(k);
         let e = root_min_key.entry(r).or_insert(k);
-        if key_list[k as usize] < key_list[*e as usize] {
+        if keys.list[k as usize] < keys.list[*e as usize] {
             *e = k;
         }
     }
     let mut roots: Vec<(u32, u32)> = root_min_key.into_iter().collect();
-    roots.sort_by(|a, b| key_list[a.1 as usize].cmp(&key_list[b.1 as usize]));
+    roots.sort_by(|a, b| keys.list[a.1 as usize].cmp(&keys.list[b.1 as usize]));
+    let token_of = |k: u32| -> String {
+        let (kind, v) = &keys.list[k as usize];
+        pseudo.token(KIND_NAMES[*kind as usize], v)
+    };
     let mut person_of_root: HashMap<u32, u32> = HashMap::new();
     let mut persons = Vec::with_capacity(roots.len());
-    for (i, (root, min_key)) in roots.iter().enumerate() {
+    let mut key_tokens: Vec<(String, u32)> = Vec::with_capacity(n_keys);
+    let mut token_cache: HashMap<u32, String> = HashMap::with_capacity(n_keys);
+    for (i, (root, _)) in roots.iter().enumerate() {
         person_of_root.insert(*root, i as u32);
-        let (kind, k) = &key_list[*min_key as usize];
+        for &k in &root_keys[root] {
+            let t = token_of(k);
+            key_tokens.push((t.clone(), i as u32));
+            token_cache.insert(k, t);
+        }
+    }
+    // Ids: the previous run's id its keys had (the most common one), else a keyed hash of the
+    // smallest key. An id is given to one person only.
+    let mut claimed: HashSet<String> = HashSet::new();
+    let mut ids: Vec<Option<String>> = vec![None; roots.len()];
+    let mut fresh: Vec<usize> = Vec::new();
+    stats.has_previous_ids = inputs.previous.is_some();
+    for (i, (root, _)) in roots.iter().enumerate() {
+        let Some(prev) = inputs.previous else {
+            fresh.push(i);
+            continue;
+        };
+        let mut votes: BTreeMap<&str, u32> = BTreeMap::new();
+        for k in &root_keys[root] {
+            if let Some(id) = prev.get(&token_cache[k]) {
+                *votes.entry(id.as_str()).or_default() += 1;
+            }
+        }
+        if votes.is_empty() {
+            stats.ids_new += 1;
+            fresh.push(i);
+            continue;
+        }
+        stats.ids_merged += votes.len() as u64 - 1;
+        let mut ranked: Vec<(&str, u32)> = votes.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        match ranked.iter().find(|(id, _)| !claimed.contains(*id)) {
+            Some((id, _)) => {
+                claimed.insert(id.to_string());
+                ids[i] = Some(id.to_string());
+                stats.ids_kept += 1;
+            }
+            None => {
+                stats.ids_split += 1;
+                fresh.push(i);
+            }
+        }
+    }
+    for i in fresh {
+        let root = roots[i].0;
+        let mut ks = root_keys[&root].clone();
+        ks.sort_by(|a, b| keys.list[*a as usize].cmp(&keys.list[*b as usize]));
+        let id = ks
+            .iter()
+            .map(|k| format!("P{}", token_cache[k]))
+            .find(|id| !claimed.contains(id))
+            .unwrap_or_else(|| format!("P{}-{i}", token_cache[&ks[0]]));
+        claimed.insert(id.clone());
+        ids[i] = Some(id);
+    }
+    for (i, id) in ids.into_iter().enumerate() {
+        let root = roots[i].0;
         persons.push(Person {
-            id: format!("P{}", pseudo.token(KIND_NAMES[*kind as usize], k)),
+            id: id.expect("every person has an id"),
             organizer: false,
             first_seen: i64::MAX,
             events: 0,
-            keys: 0,
+            keys: root_keys[&root].len() as u32,
         });
     }
-    let mut links = Vec::new();
-    for k in 0..n_keys as u32 {
-        let Some(&p) = person_of_root.get(&uf.find(k)) else { continue };
-        persons[p as usize].keys += 1;
-        let (kind, key) = &key_list[k as usize];
-        if *kind != KIND_RECORD {
+    let mut out_links = Vec::with_capacity(links.len());
+    for (a, b, rule, score, evidence) in links {
+        let Some(&p) = person_of_root.get(&uf.find(a)) else { continue };
+        *stats.links_by_rule.entry(rule.to_string()).or_default() += 1;
+        out_links.push(Link {
+            person: p,
+            kind: KIND_NAMES[keys.list[a as usize].0 as usize],
+            key: token_cache.get(&a).cloned().unwrap_or_else(|| token_of(a)),
+            other_kind: KIND_NAMES[keys.list[b as usize].0 as usize],
+            other_key: token_cache.get(&b).cloned().unwrap_or_else(|| token_of(b)),
+            rule,
+            score,
+            evidence,
+            records: keys.records[a as usize],
+        });
+    }
+    out_links.sort_by(|a, b| (a.person, a.rule, &a.key, &a.other_key).cmp(&(b.person, b.rule, &b.key, &b.other_key)));
+    for (k, (kind, _)) in keys.list.iter().enumerate() {
+        if person_of_root.contains_key(&uf.find(k as u32)) && *kind != KIND_RECORD {
             *stats.keys_by_kind.entry(KIND_NAMES[*kind as usize].to_string()).or_default() += 1;
-            links.push(Link {
-                person: p,
-                kind: KIND_NAMES[*kind as usize],
-                key: pseudo.token(KIND_NAMES[*kind as usize], key),
-                rule: RULES[*kind as usize],
-                records: key_records[k as usize],
-            });
-        } else {
-            stats.unlinked_records += 1;
         }
     }
-    links.sort_by(|a, b| (a.person, a.kind, &a.key).cmp(&(b.person, b.kind, &b.key)));
-    let mut person_of = Vec::with_capacity(events.len());
+    let mut person_of = Vec::with_capacity(n_events);
+    let mut name_votes: HashMap<(u32, u32), u32> = HashMap::new();
     for (i, e) in events.iter().enumerate() {
-        let p = person_of_root[&uf.find(event_key[i])];
+        let p = person_of_root[&uf.find(anchor[i])];
         let person = &mut persons[p as usize];
         person.events += 1;
         person.first_seen = person.first_seen.min(e.ts);
         person.organizer |= e.organizer;
         person_of.push(p);
+        if let Some(n) = recs[i].name {
+            if name_list[n as usize].is_full() {
+                *name_votes.entry((p, n)).or_default() += 1;
+            }
+        }
     }
+    let mut best: Vec<Option<(u32, u32)>> = vec![None; persons.len()];
+    let mut votes: Vec<((u32, u32), u32)> = name_votes.into_iter().collect();
+    votes.sort_unstable();
+    for ((p, n), c) in votes {
+        let slot = &mut best[p as usize];
+        if slot.map(|(_, bc)| c > bc).unwrap_or(true) {
+            *slot = Some((n, c));
+        }
+    }
+    let name_tokens = best
+        .iter()
+        .map(|b| {
+            b.map(|(n, _)| {
+                let np = &name_list[n as usize];
+                pseudo.token("name", &format!("{} {}", np.given, np.family.as_deref().unwrap_or("")))
+            })
+        })
+        .collect();
     stats.persons = persons.len() as u64;
     stats.organizers = persons.iter().filter(|p| p.organizer).count() as u64;
     stats.linked_persons = persons.iter().filter(|p| p.keys > 1).count() as u64;
+    stats.unlinked_records = persons
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| p.keys == 1 && keys.list[roots[*i].1 as usize].0 == KIND_RECORD)
+        .count() as u64;
+    for p in &persons {
+        let bucket = match p.events {
+            0 | 1 => "1",
+            2 => "2",
+            3..=5 => "3-5",
+            6..=10 => "6-10",
+            _ => "11+",
+        };
+        *stats.records_per_person.entry(bucket.to_string()).or_default() += 1;
+    }
+    key_tokens.sort();
     Resolution {
         person_of,
         persons,
-        links,
+        links: out_links,
         stats,
         norm_email,
         norm_phone,
+        key_tokens,
+        name_tokens,
     }
 }
 
-const KIND_EMAIL: u8 = 0;
-const KIND_PHONE: u8 = 1;
-const KIND_EXT: u8 = 2;
-const KIND_HANDLE: u8 = 3;
-const KIND_RECORD: u8 = 4;
-const KIND_NAMES: [&str; 5] = ["email", "phone", "external_id", "handle", "record"];
-const RULES: [&str; 5] = [
-    "same email",
-    "same phone",
-    "same tool id",
-    "same display name in one chat",
-    "single record",
-];
+/// Step 6: a component known only by name (no email, phone or tool id) joins the unique
+/// component holding a strong key whose name agrees well enough and that shares corroboration.
+#[allow(clippy::too_many_arguments)]
+fn probable(
+    recs: &[Rec],
+    anchor: &[u32],
+    keys: &Keys,
+    name_list: &[names::NameParts],
+    corr_list: &[String],
+    uf: &mut UnionFind,
+    threshold: f64,
+    join: &mut dyn FnMut(&mut UnionFind, u32, u32, &'static str, Option<f64>, Option<&'static str>, &mut IdentityStats) -> bool,
+    stats: &mut IdentityStats,
+) {
+    // Per component: anchored (holds a strong key), its names, its corroboration keys.
+    #[derive(Default)]
+    struct Comp {
+        anchored: bool,
+        names: Vec<u32>,
+        corr: Vec<u32>,
+        /// The chat of its display name (a query's), for the one-display-per-chat rule.
+        handle: Option<u32>,
+        /// Chats it has records in (shown by name or by number).
+        chats: Vec<u32>,
+    }
+    let mut comps: BTreeMap<u32, Comp> = BTreeMap::new();
+    for (i, r) in recs.iter().enumerate() {
+        let root = uf.find(anchor[i]);
+        let c = comps.entry(root).or_default();
+        c.anchored |= r.keys.iter().any(|k| strong(keys.list[*k as usize].0));
+        if let Some(n) = r.name {
+            if !c.names.contains(&n) {
+                c.names.push(n);
+            }
+        }
+        for &k in &r.corr {
+            if !c.corr.contains(&k) {
+                c.corr.push(k);
+            }
+        }
+        if c.handle.is_none() {
+            c.handle = r.handle;
+        }
+        if let Some(ch) = r.chat {
+            if !c.chats.contains(&ch) {
+                c.chats.push(ch);
+            }
+        }
+    }
+    // Index anchored components by (corroboration, name token): the canonical given name and
+    // the family name, so a typo in one of them still finds the candidate.
+    let mut index: HashMap<(u32, &str), Vec<u32>> = HashMap::new();
+    for (&root, c) in &comps {
+        if !c.anchored {
+            continue;
+        }
+        for &n in &c.names {
+            let np = &name_list[n as usize];
+            for &k in &c.corr {
+                let mut toks: Vec<&str> = names::given_forms(&np.given).into_iter().map(names::canonical_given).collect();
+                if let Some(f) = &np.family {
+                    toks.push(f.as_str());
+                }
+                toks.sort_unstable();
+                toks.dedup();
+                for t in toks {
+                    let v = index.entry((k, t)).or_default();
+                    if v.last() != Some(&root) {
+                        v.push(root);
+                    }
+                }
+            }
+        }
+    }
+    let evidence_of = |k: u32| -> &'static str {
+        match corr_list[k as usize].as_bytes().first() {
+            Some(b'S') => "same worksite",
+            Some(b'D') => "a meeting that day",
+            _ => "same group or meeting",
+        }
+    };
+    // Decide every query first, then join: decisions do not depend on order.
+    let mut chosen: Vec<(u32, u32, f64, &'static str)> = Vec::new();
+    for (&root, c) in &comps {
+        if c.anchored || c.names.is_empty() {
+            continue;
+        }
+        // candidate → (best score, compatible, evidence)
+        let mut cands: BTreeMap<u32, (f64, &'static str)> = BTreeMap::new();
+        let mut any_agreeing = false;
+        for &n in &c.names {
+            let np = &name_list[n as usize];
+            let mut toks: Vec<&str> = names::given_forms(&np.given).into_iter().map(names::canonical_given).collect();
+            if let Some(f) = &np.family {
+                toks.push(f.as_str());
+            }
+            for &k in &c.corr {
+                for t in &toks {
+                    let Some(list) = index.get(&(k, *t)) else { continue };
+                    for &cand in list {
+                        // WhatsApp and the like show a person one way in a chat: a candidate
+                        // already in the query's chat (by number or another name) is someone else.
+                        if c.handle.is_some() && comps[&cand].chats.iter().any(|ch| c.chats.contains(ch)) {
+                            continue;
+                        }
+                        let best = comps[&cand]
+                            .names
+                            .iter()
+                            .map(|m| names::similarity(np, &name_list[*m as usize]))
+                            .filter(|s| s.compatible)
+                            .map(|s| s.score)
+                            .fold(f64::NAN, f64::max);
+                        if best.is_nan() {
+                            continue;
+                        }
+                        any_agreeing = true;
+                        if best >= threshold {
+                            let e = cands.entry(cand).or_insert((best, evidence_of(k)));
+                            if best > e.0 {
+                                *e = (best, evidence_of(k));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        match cands.len() {
+            1 => {
+                let (&cand, &(score, evidence)) = cands.iter().next().expect("one");
+                chosen.push((root, cand, score, evidence));
+            }
+            0 if any_agreeing => stats.probable_refused_weak += 1,
+            0 => {}
+            _ => stats.probable_refused_ambiguous += 1,
+        }
+    }
+    // Two display names of one chat choosing the same person are two people: refuse both.
+    let mut per_chat: HashMap<(u32, u32), u32> = HashMap::new();
+    for (q, cand, _, _) in &chosen {
+        if let Some(h) = comps[q].handle {
+            let chat = chat_of(keys, h);
+            *per_chat.entry((*cand, chat)).or_default() += 1;
+        }
+    }
+    for (q, cand, score, evidence) in chosen {
+        if let Some(h) = comps[&q].handle {
+            if per_chat[&(cand, chat_of(keys, h))] > 1 {
+                stats.probable_refused_ambiguous += 1;
+                continue;
+            }
+        }
+        if join(uf, q, cand, "probable: name and corroboration", Some(score), Some(evidence), stats) {
+            stats.probable_links += 1;
+        }
+    }
+}
+
+/// A stable number for the chat (source + context) of a display-name key.
+fn chat_of(keys: &Keys, handle: u32) -> u32 {
+    let v = &keys.list[handle as usize].1;
+    chat_hash(v.rsplit_once('\u{1f}').map(|(c, _)| c).unwrap_or(v))
+}
+
+/// FNV-1a of `source \u{1f} context`: a small deterministic hash is enough to group by chat.
+fn chat_hash(chat: &str) -> u32 {
+    let mut h: u32 = 0x811c9dc5;
+    for b in chat.bytes() {
+        h ^= b as u32;
+        h = h.wrapping_mul(0x01000193);
+    }
+    h
+}
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::schema::{Action, Precision, Tool};
 
@@ -322,7 +973,7 @@ mod tests {
         crate::config::load(&p).unwrap()
     }
 
-    fn ev(id: u64, source: &str, email: Option<&str>, phone: Option<&str>, name: Option<&str>) -> Event {
+    pub(crate) fn ev(id: u64, source: &str, email: Option<&str>, phone: Option<&str>, name: Option<&str>) -> Event {
         Event {
             event_id: id,
             ts: id as i64,

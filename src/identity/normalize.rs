@@ -24,6 +24,15 @@ pub fn email(raw: &str) -> Result<String, Reason> {
     let Some((local, domain)) = s.split_once('@') else {
         return Err("invalid_email");
     };
+    // Internationalised domains are compared in their ASCII (punycode) form.
+    let ascii;
+    let domain = if domain.is_ascii() {
+        domain
+    } else {
+        ascii = idna::domain_to_ascii(domain).map_err(|_| "invalid_email")?;
+        ascii.as_str()
+    };
+    let s = format!("{local}@{domain}");
     let valid_local = !local.is_empty()
         && local.len() <= 64
         && !local.starts_with('.')
@@ -46,11 +55,33 @@ pub fn email(raw: &str) -> Result<String, Reason> {
     }
 }
 
+/// The provider's canonical form of an address, when it differs from the address: Gmail ignores
+/// dots and `+tags` in the local part (and `googlemail.com` is `gmail.com`); Outlook, Hotmail,
+/// iCloud and Fastmail ignore `+tags`. Used as an extra match key when the pipeline asks for it
+/// (`[identity] email_provider_rules = true`), never as the address itself.
+pub fn email_provider_key(normalised: &str) -> Option<String> {
+    let (local, domain) = normalised.split_once('@')?;
+    let untagged = local.split('+').next().unwrap_or(local);
+    let key = match domain {
+        "gmail.com" | "googlemail.com" => format!("{}@gmail.com", untagged.replace('.', "")),
+        "outlook.com" | "hotmail.com" | "live.com" | "icloud.com" | "me.com" | "fastmail.com" => {
+            format!("{untagged}@{domain}")
+        }
+        _ => return None,
+    };
+    (key != normalised && !untagged.is_empty()).then_some(key)
+}
+
 /// A phone number in E.164 (`+13124560142`), using `region` when the number has no country code.
 pub fn phone(raw: &str, region: phonenumber::country::Id) -> Result<String, Reason> {
     let cleaned: String = raw
         .chars()
-        .filter(|c| !matches!(c, '\u{200e}' | '\u{202f}' | '\u{a0}' | '\u{feff}'))
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200e}' | '\u{200f}' | '\u{202a}' | '\u{202c}' | '\u{202f}' | '\u{a0}' | '\u{feff}'
+            )
+        })
         .collect();
     let cleaned = cleaned.trim();
     let digits = cleaned.chars().filter(char::is_ascii_digit).count();
@@ -102,6 +133,23 @@ mod tests {
         assert_eq!(email("rosa@@x.com"), Err("invalid_email"));
         assert_eq!(email("rosa..m@x.com"), Err("invalid_email"));
         assert_eq!(email("no at sign"), Err("invalid_email"));
+        // internationalised domains compare in punycode
+        assert_eq!(email("José@Correo.México.mx").unwrap(), "josé@correo.xn--mxico-bsa.mx");
+        assert_eq!(email("a@xn--mxico-bsa.mx").unwrap(), "a@xn--mxico-bsa.mx");
+        assert_eq!(email("\"quoted\"@x.com"), Err("invalid_email"));
+        assert_eq!(email("a@-x.com"), Err("invalid_email"));
+        assert_eq!(email("a@x.c0m"), Err("invalid_email"));
+    }
+
+    #[test]
+    fn provider_rules_are_extra_keys_only_where_the_provider_ignores_them() {
+        assert_eq!(email_provider_key("rosa.m+union@gmail.com").as_deref(), Some("rosam@gmail.com"));
+        assert_eq!(email_provider_key("r.osa.m@googlemail.com").as_deref(), Some("rosam@gmail.com"));
+        assert_eq!(email_provider_key("rosam@gmail.com"), None, "already canonical");
+        assert_eq!(email_provider_key("rosa+x@outlook.com").as_deref(), Some("rosa@outlook.com"));
+        // dots matter at Outlook and tags at most other domains
+        assert_eq!(email_provider_key("rosa.m@outlook.com"), None);
+        assert_eq!(email_provider_key("rosa+x@lakeshoremkt.com"), None);
     }
 
     #[test]
@@ -118,6 +166,13 @@ mod tests {
         }
         assert_eq!(phone("+44 7123 456789", Id::US).unwrap(), "+447123456789");
         assert_eq!(phone("07123 456789", Id::GB).unwrap(), "+447123456789");
+        // a source's own region decides for numbers without a country code
+        assert_eq!(phone("612 345 678", Id::ES).unwrap(), "+34612345678");
+        assert_eq!(phone("0612345678", Id::FR).unwrap(), "+33612345678");
+        // WhatsApp's invisible marks around numbers
+        assert_eq!(phone("\u{202a}+1 (312) 456-0142\u{202c}", Id::US).unwrap(), "+13124560142");
+        // an international number keeps its own country whatever the default region
+        assert_eq!(phone("+52 55 1234 5678", Id::US).unwrap(), "+525512345678");
     }
 
     #[test]
@@ -127,6 +182,10 @@ mod tests {
         assert_eq!(phone("(312) 123-4567", Id::US), Err("invalid_phone")); // exchange can't start with 1
         assert_eq!(phone("call me", Id::US), Err("invalid_phone"));
         assert_eq!(phone("", Id::US), Err("invalid_phone"));
+        // a foreign number written without its country code is not valid in the default region
+        assert_eq!(phone("07123 456789", Id::US), Err("invalid_phone"));
+        // too long for any plan, never truncated into a valid one
+        assert_eq!(phone("+1 312 456 0142 99", Id::US), Err("invalid_phone"));
     }
 
     #[test]

@@ -131,6 +131,8 @@ pub struct Sink {
     tool: Tool,
     shown: String,
     pub events: Vec<Event>,
+    /// Records that identify someone without being an event (see [`Ingested::identities`]).
+    pub identities: Vec<Event>,
     pub quarantine: Vec<QuarantinedRow>,
     pub stats: FileStats,
 }
@@ -145,6 +147,7 @@ impl Sink {
             tool: source.tool,
             shown: shown.to_string(),
             events: Vec::new(),
+            identities: Vec::new(),
             quarantine: Vec::new(),
             stats: FileStats {
                 source: source.name.clone(),
@@ -191,6 +194,13 @@ impl Sink {
         }
     }
 
+    /// Keeps a record that only identifies someone (a contact list row: names, phone, tool id,
+    /// custom fields) for identity resolution; it is counted as skipped, never becomes an event.
+    pub fn identity_only(&mut self, e: Event) {
+        self.stats.skipped += 1;
+        self.identities.push(e);
+    }
+
     pub fn push(&mut self, e: Event) {
         self.stats.events += 1;
         self.events.push(e);
@@ -217,6 +227,10 @@ impl Sink {
 #[derive(Debug, Default)]
 pub struct Ingested {
     pub events: Vec<Event>,
+    /// Records that identify someone but are no event (a texting tool's contact list): only
+    /// their identifiers, context, attributes and origin mean anything (time and action do
+    /// not). Identity links through them; they never reach the timeline.
+    pub identities: Vec<Event>,
     pub quarantine: Vec<QuarantinedRow>,
     pub files: Vec<FileStats>,
     /// What the pipeline's meetings table mapped.
@@ -295,7 +309,9 @@ pub fn ingest(plan: &Plan) -> Result<Ingested> {
                                 format!("{dups} record(s) already read from another file of this source"),
                             );
                         }
+                        sink.identities.retain(|e| seen.insert(e.event_id));
                         out.events.append(&mut sink.events);
+                        out.identities.append(&mut sink.identities);
                         out.quarantine.append(&mut sink.quarantine);
                         out.files.push(sink.stats);
                     }

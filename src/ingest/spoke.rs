@@ -477,7 +477,7 @@ impl State {
                     sink.note(
                         "contacts",
                         format!(
-                            "{} contact row(s): the contacts CSV has no timestamps, identifiers only (skipped); events come from the messages CSV",
+                            "{} contact row(s): the contacts CSV has no timestamps, identifiers only (skipped as events, used to link people); events come from the messages CSV",
                             self.contacts
                         ),
                     );
@@ -495,7 +495,7 @@ impl State {
                     sink.note(
                         "contacts",
                         format!(
-                            "{} contact row(s); {} opted-out contact(s) became opted_out at column {h:?} (the contact's last update, not the exact opt-out time); other rows are identifiers only (skipped)",
+                            "{} contact row(s); {} opted-out contact(s) became opted_out at column {h:?} (the contact's last update, not the exact opt-out time); other rows are identifiers only (skipped as events, used to link people)",
                             self.contacts, self.opted_out_contacts
                         ),
                     );
@@ -609,7 +609,15 @@ fn contact(input: &Input, sink: &mut Sink, layout: &Layout, rec: &csv::StringRec
         state.opted_out_contacts += 1;
     }
     let Some((ti, th)) = layout.ts.as_ref().filter(|_| opted_out) else {
-        sink.stats.skipped += 1;
+        // No time: the row still says whose cell this is (names, custom fields) for identity.
+        let mut e = sink.event(line, 0, 0, Precision::Day, Action::TextReceived, input.plan.attributes.len());
+        fill(input, layout, rec, &mut e, state);
+        e.name = contact_name(layout, rec);
+        if e.phone.is_some() || e.external_id.is_some() {
+            sink.identity_only(e);
+        } else {
+            sink.stats.skipped += 1;
+        }
         return;
     };
     let ts = match table::cell(rec, Some(*ti)) {
@@ -637,12 +645,7 @@ fn contact(input: &Input, sink: &mut Sink, layout: &Layout, rec: &csv::StringRec
     };
     let mut e = sink.event(line, 0, ts, Precision::Second, Action::OptedOut, input.plan.attributes.len());
     fill(input, layout, rec, &mut e, state);
-    e.name = match (table::cell(rec, layout.first), table::cell(rec, layout.last)) {
-        (Some(f), Some(l)) => Some(format!("{f} {l}")),
-        (Some(f), None) => Some(f.to_string()),
-        (None, Some(l)) => Some(l.to_string()),
-        (None, None) => None,
-    };
+    e.name = contact_name(layout, rec);
     if e.phone.is_none() && e.external_id.is_none() && e.name.is_none() {
         sink.quarantine(
             line,
@@ -653,6 +656,15 @@ fn contact(input: &Input, sink: &mut Sink, layout: &Layout, rec: &csv::StringRec
         return;
     }
     sink.push(e);
+}
+
+fn contact_name(layout: &Layout, rec: &csv::StringRecord) -> Option<String> {
+    match (table::cell(rec, layout.first), table::cell(rec, layout.last)) {
+        (Some(f), Some(l)) => Some(format!("{f} {l}")),
+        (Some(f), None) => Some(f.to_string()),
+        (None, Some(l)) => Some(l.to_string()),
+        (None, None) => None,
+    }
 }
 
 #[cfg(test)]
