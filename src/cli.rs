@@ -153,6 +153,7 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
         Command::Check { pipeline } => {
             let pipeline = pipeline.unwrap_or_else(crate::config::default_pipeline);
             let plan = crate::config::load(&pipeline)?;
+            let overrides = crate::run::load_overrides(&plan)?;
             let problems = crate::ingest::preflight(&plan);
             say!(
                 "{}: pipeline {:?} is valid ({} sources, {} funnels)",
@@ -171,6 +172,9 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
                     bytes,
                     s.pattern
                 );
+            }
+            if plan.identity.overrides.is_some() {
+                say!("  identity overrides: {} pair(s), every row readable", overrides.len());
             }
             if problems.is_empty() {
                 say!("  every input's header matches its mapping");

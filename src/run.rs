@@ -195,6 +195,7 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
         // Files by label and hash only: a file name can name a person (work/<pipeline>/inputs.json maps them).
         "inputs": ing.files.iter().map(|f| json!({ "source": f.source, "file": model::file_label(&ing.files, f), "sha256": f.sha256, "bytes": f.bytes, "rows": f.rows, "events": f.events, "quarantined": f.quarantined, "skipped": f.skipped })).collect::<Vec<_>>(),
         "counts": { "events": ing.events.len(), "quarantined": ing.quarantine.len(), "persons": res.persons.len() },
+        "person_ids": { "previous_run": res.stats.has_previous_ids, "kept": res.stats.ids_kept, "new": res.stats.ids_new, "merged": res.stats.ids_merged, "split": res.stats.ids_split },
         "occasions": { "meetings_table": ing.occasions, "same_day_fallback": same_day },
         "warnings": warnings,
         "recovered_stale_lock": lock.recovered,

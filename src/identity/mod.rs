@@ -547,10 +547,14 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         }
     }
 
-    // Step 4: identifiers on one record.
-    for r in &recs {
+    // Step 4: identifiers on one record. A record whose identifiers an override keeps apart
+    // stays with the identifier that could not join (and the conflict is counted).
+    let mut conflicted: HashMap<usize, u32> = HashMap::new();
+    for (i, r) in recs.iter().enumerate() {
         for w in r.keys.windows(2) {
-            join(&mut uf, w[0], w[1], "shown together on a record", None, None, &mut stats);
+            if !join(&mut uf, w[0], w[1], "shown together on a record", None, None, &mut stats) {
+                conflicted.entry(i).or_insert(w[1]);
+            }
         }
     }
 
@@ -576,7 +580,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
                 join(&mut uf, h, k, "same display name in one chat", None, None, &mut stats);
             }
         }
-        let a = match (r.keys.first(), r.handle) {
+        let a = match (conflicted.get(&i).or(r.keys.first()), r.handle) {
             (Some(&k), _) => k,
             (None, Some(h)) if !ambiguous.contains(&h) => h,
             _ => keys.intern(KIND_RECORD, format!("{:016x}", all[i].event_id), &mut uf),
@@ -651,8 +655,12 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         };
         let mut votes: BTreeMap<&str, u32> = BTreeMap::new();
         for k in &root_keys[root] {
-            if let Some(id) = prev.get(&token_cache[k]) {
-                *votes.entry(id.as_str()).or_default() += 1;
+            // A key the guard split this week still remembers whose it was.
+            let base = sub_of.get(k).map(|b| token_of(*b));
+            for t in [Some(&token_cache[k]), base.as_ref()].into_iter().flatten() {
+                if let Some(id) = prev.get(t) {
+                    *votes.entry(id.as_str()).or_default() += 1;
+                }
             }
         }
         if votes.is_empty() {

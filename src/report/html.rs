@@ -238,6 +238,57 @@ pub fn render(m: &ReportModel, charts: &ChartSvgs) -> String {
         thousands(id.organizers),
         thousands(id.persons_linked_across_identifiers)
     );
+    if !id.links_by_rule.is_empty() {
+        h.push_str("<table>\n<thead><tr><th>How records were joined</th><th>Joins</th></tr></thead>\n<tbody>\n");
+        for (r, n) in &id.links_by_rule {
+            let _ = writeln!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(&rule_words(r)), thousands(*n));
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    if !id.records_per_person.is_empty() {
+        let order = ["1", "2", "3-5", "6-10", "11+"];
+        let parts: Vec<String> = order
+            .iter()
+            .filter_map(|b| id.records_per_person.get(*b).map(|n| format!("{b}: {}", thousands(*n))))
+            .collect();
+        let _ = writeln!(h, "<p>Records per person — {}.</p>", esc(&parts.join(", ")));
+    }
+    let flagged: u64 = id.shared_keys_flagged.values().sum();
+    let _ = writeln!(
+        h,
+        "<p>{} emails, phones or tool ids were seen with several clearly different names (a family phone, an office email, an organizer signing others in) and were not used to link. {} chat display names were shown by more than one person and were not used either.</p>",
+        thousands(flagged),
+        thousands(id.ambiguous_display_names)
+    );
+    if id.probable.linked + id.probable.refused_ambiguous + id.probable.refused_weak > 0 {
+        let _ = writeln!(
+            h,
+            "<p>Probable links by name: {} people known only by a name were joined to the one person with that name at the same worksite or meeting; {} were left apart because several people fit, {} because the name or the corroboration was too weak.</p>",
+            thousands(id.probable.linked),
+            thousands(id.probable.refused_ambiguous),
+            thousands(id.probable.refused_weak)
+        );
+    }
+    if id.overrides.same + id.overrides.different + id.overrides.unmatched > 0 {
+        let _ = writeln!(
+            h,
+            "<p>Manual overrides: {} same-person and {} different-person pairs applied, {} not found in this week's data; {} joins were refused because an override says two records are different people.</p>",
+            thousands(id.overrides.same),
+            thousands(id.overrides.different),
+            thousands(id.overrides.unmatched),
+            thousands(id.conflicts)
+        );
+    }
+    if id.ids.new + id.ids.changed > 0 {
+        let _ = writeln!(
+            h,
+            "<p>Person ids since the last run: {} new people, {} ids changed ({} merged into another person, {} split apart); everyone else kept their id.</p>",
+            thousands(id.ids.new),
+            thousands(id.ids.changed),
+            thousands(id.ids.merged),
+            thousands(id.ids.split)
+        );
+    }
     if !id.identifiers_rejected.is_empty() {
         let list = id
             .identifiers_rejected
@@ -252,6 +303,17 @@ pub fn render(m: &ReportModel, charts: &ChartSvgs) -> String {
     h.push_str(METHOD);
     h.push_str("</main>\n</body>\n</html>\n");
     h
+}
+
+/// A join rule in plain words.
+fn rule_words(rule: &str) -> String {
+    match rule {
+        "shown together on a record" => "Email, phone or tool id written on the same record".into(),
+        "same display name in one chat" => "The same display name in one group chat".into(),
+        "override: same person" => "A manual override (same person)".into(),
+        "probable: name and corroboration" => "Probable: the same name at the same worksite or meeting".into(),
+        other => other.to_string(),
+    }
 }
 
 fn days(v: Option<f64>) -> String {

@@ -197,6 +197,45 @@ pub struct IdentityView {
     pub persons_linked_across_identifiers: u64,
     pub identifiers_by_kind: BTreeMap<String, u64>,
     pub identifiers_rejected: BTreeMap<String, u64>,
+    /// Contact-list rows used only to link people.
+    pub identity_records: u64,
+    /// People by number of records: `1`, `2`, `3-5`, `6-10`, `11+`.
+    pub records_per_person: BTreeMap<String, u64>,
+    /// Merges by rule.
+    pub links_by_rule: BTreeMap<String, u64>,
+    /// Emails, phones and tool ids not used to link: several clearly different names.
+    pub shared_keys_flagged: BTreeMap<String, u64>,
+    pub ambiguous_display_names: u64,
+    pub probable: ProbableView,
+    pub overrides: OverridesView,
+    /// Joins refused because an override says `different`.
+    pub conflicts: u64,
+    pub ids: IdsView,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbableView {
+    pub linked: u64,
+    pub refused_ambiguous: u64,
+    pub refused_weak: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OverridesView {
+    pub same: u64,
+    pub different: u64,
+    pub unmatched: u64,
+}
+
+/// Person ids against the previous run (all zero on a first run, and on a re-run of the same
+/// inputs, so that re-running a week reproduces its report; `run.json` has the kept count).
+#[derive(Debug, Clone, Serialize)]
+pub struct IdsView {
+    pub new: u64,
+    /// Ids that changed because records merged (one of the ids lives on) or split.
+    pub changed: u64,
+    pub merged: u64,
+    pub split: u64,
 }
 
 pub struct Inputs<'a> {
@@ -405,6 +444,28 @@ pub fn build(i: &Inputs) -> ReportModel {
                 persons_linked_across_identifiers: id.linked_persons,
                 identifiers_by_kind: id.keys_by_kind.clone(),
                 identifiers_rejected: id.rejected_by_reason.clone(),
+                identity_records: id.identity_records,
+                records_per_person: id.records_per_person.clone(),
+                links_by_rule: id.links_by_rule.clone(),
+                shared_keys_flagged: id.flagged_keys_by_kind.clone(),
+                ambiguous_display_names: id.ambiguous_display_names,
+                probable: ProbableView {
+                    linked: id.probable_links,
+                    refused_ambiguous: id.probable_refused_ambiguous,
+                    refused_weak: id.probable_refused_weak,
+                },
+                overrides: OverridesView {
+                    same: id.overrides_same,
+                    different: id.overrides_different,
+                    unmatched: id.overrides_unmatched,
+                },
+                conflicts: id.conflicts,
+                ids: IdsView {
+                    new: if id.has_previous_ids { id.ids_new } else { 0 },
+                    changed: id.ids_merged + id.ids_split,
+                    merged: id.ids_merged,
+                    split: id.ids_split,
+                },
             },
         },
     }
