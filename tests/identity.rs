@@ -226,6 +226,16 @@ fn probable_links_are_refused_without_corroboration_agreement_or_uniqueness() {
     let (ing, res) = resolve(&plan, None);
     assert_ne!(who(&ing, &res, "chat.csv", 2), who(&ing, &res, "signin.csv", 2));
     assert_eq!(res.stats.probable_links, 0);
+
+    // a common name: another known Robert Kowalski works at store 31, so the one at store 12
+    // may not be the only one there either
+    let chat = "2026-07-01,Bob Kowalski,Store 12 Halsted workers\n";
+    let signin = "2026-07-07,Robert Kowalski,312-456-0142,,Store 12 workers meeting\n\
+                  2026-07-09,Robert Kowalski,773-294-3450,,Store 31 workers meeting\n";
+    let (_p, plan) = project(chat, signin, "", PROBABLE);
+    let (ing, res) = resolve(&plan, None);
+    assert_ne!(who(&ing, &res, "chat.csv", 2), who(&ing, &res, "signin.csv", 2));
+    assert_eq!(res.stats.probable_refused_ambiguous, 1);
 }
 
 #[test]
@@ -364,7 +374,7 @@ fn the_demo_resolves_with_high_precision_and_the_recall_names_add() {
     let e = identity::evaluate::evaluate(&ing.events, &res, &truth);
     assert_eq!(e.unmatched_records, 0, "every record has a truth row");
     assert!(e.precision() >= 0.995, "precision {:.4}", e.precision());
-    assert!(e.recall() >= 0.88, "recall {:.4}", e.recall());
+    assert!(e.recall() >= 0.85, "recall {:.4}", e.recall());
 
     // Names off: fewer links, so probable links are what bring the recall.
     let mut off = plan.clone();

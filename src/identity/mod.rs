@@ -16,7 +16,10 @@
 //! 6. **Probable links** (`names = "probable"`): a person known only by name joins the unique
 //!    person holding an email, phone or tool id whose name agrees (score ≥ `name_threshold`,
 //!    nickname- and typo-aware) AND who shares corroboration (same worksite by
-//!    `worksite_pattern`, same group or meeting, or a meeting that day).
+//!    `worksite_pattern`, same group or meeting, or a meeting that day). Refused when several
+//!    people fit, when the candidate is already in the query's chat under another display, or
+//!    when two known people anywhere carry that full name (a common name: an unknown third may
+//!    carry it too).
 //! 7. **Ids**: a person keeps the id of the previous run its identifiers had; new people get a
 //!    keyed hash of their smallest identifier. Merges and splits are counted.
 //!
@@ -29,7 +32,11 @@ pub mod names;
 pub mod normalize;
 pub mod overrides;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+/// Identity's maps: Fx hashing (fast on short keys, deterministic); nothing depends on their order.
+type HashMap<K, V> = rustc_hash::FxHashMap<K, V>;
+type HashSet<K> = rustc_hash::FxHashSet<K>;
 
 use crate::config::{IdKind, Plan};
 use crate::privacy::Pseudonymizer;
@@ -123,6 +130,8 @@ pub struct Resolution {
     pub key_tokens: Vec<(String, u32)>,
     /// Pseudonymised best name per person (the most frequent full name), if any.
     pub name_tokens: Vec<Option<String>>,
+    /// Milliseconds per step, for benchmarks and `run.json`.
+    pub timings: Vec<(&'static str, u128)>,
 }
 
 /// What identity resolution reads besides the plan.
@@ -133,7 +142,7 @@ pub struct Inputs<'a> {
     pub identities: &'a [Event],
     pub overrides: &'a [Override],
     /// The previous run's key token → person id.
-    pub previous: Option<&'a HashMap<String, String>>,
+    pub previous: Option<&'a std::collections::HashMap<String, String>>,
 }
 
 struct UnionFind {
@@ -193,19 +202,22 @@ fn strong(kind: u8) -> bool {
 /// Interned keys: (kind, value) → node.
 #[derive(Default)]
 struct Keys {
-    ids: HashMap<(u8, String), u32>,
+    ids: [HashMap<String, u32>; 6],
     list: Vec<(u8, String)>,
     records: Vec<u64>,
 }
 
 impl Keys {
     fn intern(&mut self, kind: u8, value: String, uf: &mut UnionFind) -> u32 {
-        if let Some(&id) = self.ids.get(&(kind, value.clone())) {
+        self.intern_str(kind, &value, uf)
+    }
+    fn intern_str(&mut self, kind: u8, value: &str, uf: &mut UnionFind) -> u32 {
+        if let Some(&id) = self.ids[kind as usize].get(value) {
             return id;
         }
         let id = uf.add();
-        self.ids.insert((kind, value.clone()), id);
-        self.list.push((kind, value));
+        self.ids[kind as usize].insert(value.to_string(), id);
+        self.list.push((kind, value.to_string()));
         self.records.push(0);
         id
     }
@@ -239,6 +251,9 @@ struct Rec {
 /// Links records into persons (see the module header for the rules and their order).
 pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Resolution {
     let events = inputs.events;
+    let clock = std::time::Instant::now();
+    let mut timings: Vec<(&'static str, u128)> = Vec::new();
+    let lap = |name: &'static str, timings: &mut Vec<(&'static str, u128)>| timings.push((name, clock.elapsed().as_millis()));
     let n_events = events.len();
     let all: Vec<&Event> = events.iter().chain(inputs.identities.iter()).collect();
     let idp = &plan.identity;
@@ -254,19 +269,19 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         ..Default::default()
     };
     // Normalise once per distinct raw value.
-    let mut email_cache: HashMap<&str, Result<String, &'static str>> = HashMap::new();
-    let mut phone_cache: HashMap<(&str, phonenumber::country::Id), Result<String, &'static str>> = HashMap::new();
-    let mut name_cache: HashMap<&str, Option<u32>> = HashMap::new();
-    let mut name_ids: HashMap<names::NameParts, u32> = HashMap::new();
+    let mut email_cache: HashMap<&str, Result<String, &'static str>> = HashMap::default();
+    let mut phone_cache: HashMap<(&str, phonenumber::country::Id), Result<String, &'static str>> = HashMap::default();
+    let mut name_cache: HashMap<&str, Option<u32>> = HashMap::default();
+    let mut name_ids: HashMap<names::NameParts, u32> = HashMap::default();
     let mut name_list: Vec<names::NameParts> = Vec::new();
-    let mut corr_ids: HashMap<String, u32> = HashMap::new();
+    let mut corr_ids: HashMap<String, u32> = HashMap::default();
     let mut corr_list: Vec<String> = Vec::new();
-    let mut corr_cache: HashMap<&str, Vec<u32>> = HashMap::new();
+    let mut corr_cache: HashMap<&str, Vec<u32>> = HashMap::default();
 
     let mut keys = Keys::default();
     let mut uf = UnionFind {
         parent: Vec::new(),
-        forbid: HashMap::new(),
+        forbid: HashMap::default(),
     };
     let mut norm_email = Vec::with_capacity(n_events);
     let mut norm_phone = Vec::with_capacity(n_events);
@@ -294,7 +309,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         let em = em.and_then(Result::ok);
         let ph = ph.and_then(Result::ok);
         if let (true, Some(v)) = (use_email, &em) {
-            ks.push(keys.intern(KIND_EMAIL, v.clone(), &mut uf));
+            ks.push(keys.intern_str(KIND_EMAIL, v, &mut uf));
             if idp.email_provider_rules {
                 if let Some(p) = normalize::email_provider_key(v) {
                     ks.push(keys.intern(KIND_EMAIL_PROVIDER, p, &mut uf));
@@ -302,7 +317,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             }
         }
         if let (true, Some(v)) = (use_phone, &ph) {
-            ks.push(keys.intern(KIND_PHONE, v.clone(), &mut uf));
+            ks.push(keys.intern_str(KIND_PHONE, v, &mut uf));
         }
         if let (true, Some(x)) = (use_ext, &e.external_id) {
             let x = x.trim();
@@ -391,8 +406,9 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         });
     }
 
+    lap("normalise", &mut timings);
     // Step 2: the over-merge guard. Names seen with each strong key, clustered by agreement.
-    let mut key_names: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut key_names: HashMap<u32, Vec<u32>> = HashMap::default();
     for r in &recs {
         if let Some(n) = r.name {
             for &k in &r.keys {
@@ -404,7 +420,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         }
     }
     // flagged key → clusters (name ids per cluster)
-    let mut flagged: HashMap<u32, Vec<Vec<u32>>> = HashMap::new();
+    let mut flagged: HashMap<u32, Vec<Vec<u32>>> = HashMap::default();
     let mut flagged_keys: Vec<u32> = key_names
         .iter()
         .filter(|(_, ns)| ns.len() > idp.max_names_per_key)
@@ -431,7 +447,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             flagged.insert(k, clusters);
         }
     }
-    let mut sub_of: HashMap<u32, u32> = HashMap::new();
+    let mut sub_of: HashMap<u32, u32> = HashMap::default();
     // A flagged key is replaced on each record by a sub-key per name cluster ("#" + cluster,
     // or "#?" for records without a name): records of one name still link through it.
     for r in recs.iter_mut() {
@@ -481,10 +497,11 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         }
     };
 
+    lap("guard", &mut timings);
     // Step 3: overrides. Nodes of an identifier: the key and its guard sub-keys, or every
     // display name of a source.
-    let mut by_value: HashMap<(u8, &str), Vec<u32>> = HashMap::new();
-    let mut handle_by_name: HashMap<(&str, &str), Vec<u32>> = HashMap::new();
+    let mut by_value: HashMap<(u8, &str), Vec<u32>> = HashMap::default();
+    let mut handle_by_name: HashMap<(&str, &str), Vec<u32>> = HashMap::default();
     for (id, (kind, value)) in keys.list.iter().enumerate() {
         if strong(*kind) {
             let base = match sub_of.get(&(id as u32)) {
@@ -547,9 +564,10 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         }
     }
 
+    lap("overrides", &mut timings);
     // Step 4: identifiers on one record. A record whose identifiers an override keeps apart
     // stays with the identifier that could not join (and the conflict is counted).
-    let mut conflicted: HashMap<usize, u32> = HashMap::new();
+    let mut conflicted: HashMap<usize, u32> = HashMap::default();
     for (i, r) in recs.iter().enumerate() {
         for w in r.keys.windows(2) {
             if !join(&mut uf, w[0], w[1], "shown together on a record", None, None, &mut stats) {
@@ -558,10 +576,11 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         }
     }
 
+    lap("deterministic", &mut timings);
     // Step 5: a display name in one chat joins records only when every record that shows it
     // with a phone or email belongs to one person. Two people sharing a push name ("~ Grace")
     // make the name ambiguous: it then links nothing (over-merging invents conversions).
-    let mut handle_roots: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut handle_roots: HashMap<u32, Vec<u32>> = HashMap::default();
     for r in &recs {
         if let (Some(h), Some(&k)) = (r.handle, r.keys.first()) {
             let root = uf.find(k);
@@ -593,6 +612,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         }
     }
 
+    lap("display_names", &mut timings);
     // Step 6: probable links by name.
     if idp.probable_names {
         probable(
@@ -608,11 +628,12 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         );
     }
 
+    lap("probable", &mut timings);
     // Step 7: components holding an event are persons, numbered by their smallest key.
     let n_keys = keys.list.len();
     let event_roots: HashSet<u32> = anchor[..n_events].iter().map(|&k| uf.find(k)).collect();
-    let mut root_min_key: HashMap<u32, u32> = HashMap::new();
-    let mut root_keys: HashMap<u32, Vec<u32>> = HashMap::new();
+    let mut root_min_key: HashMap<u32, u32> = HashMap::default();
+    let mut root_keys: HashMap<u32, Vec<u32>> = HashMap::default();
     for k in 0..n_keys as u32 {
         let r = uf.find(k);
         if !event_roots.contains(&r) {
@@ -630,10 +651,10 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         let (kind, v) = &keys.list[k as usize];
         pseudo.token(KIND_NAMES[*kind as usize], v)
     };
-    let mut person_of_root: HashMap<u32, u32> = HashMap::new();
+    let mut person_of_root: HashMap<u32, u32> = HashMap::default();
     let mut persons = Vec::with_capacity(roots.len());
     let mut key_tokens: Vec<(String, u32)> = Vec::with_capacity(n_keys);
-    let mut token_cache: HashMap<u32, String> = HashMap::with_capacity(n_keys);
+    let mut token_cache: HashMap<u32, String> = HashMap::with_capacity_and_hasher(n_keys, Default::default());
     for (i, (root, _)) in roots.iter().enumerate() {
         person_of_root.insert(*root, i as u32);
         for &k in &root_keys[root] {
@@ -642,9 +663,10 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             token_cache.insert(k, t);
         }
     }
+    lap("components", &mut timings);
     // Ids: the previous run's id its keys had (the most common one), else a keyed hash of the
     // smallest key. An id is given to one person only.
-    let mut claimed: HashSet<String> = HashSet::new();
+    let mut claimed: HashSet<String> = HashSet::default();
     let mut ids: Vec<Option<String>> = vec![None; roots.len()];
     let mut fresh: Vec<usize> = Vec::new();
     stats.has_previous_ids = inputs.previous.is_some();
@@ -705,6 +727,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             keys: root_keys[&root].len() as u32,
         });
     }
+    lap("ids", &mut timings);
     let mut out_links = Vec::with_capacity(links.len());
     for (a, b, rule, score, evidence) in links {
         let Some(&p) = person_of_root.get(&uf.find(a)) else { continue };
@@ -727,8 +750,9 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             *stats.keys_by_kind.entry(KIND_NAMES[*kind as usize].to_string()).or_default() += 1;
         }
     }
+    lap("links", &mut timings);
     let mut person_of = Vec::with_capacity(n_events);
-    let mut name_votes: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut name_votes: HashMap<(u32, u32), u32> = HashMap::default();
     for (i, e) in events.iter().enumerate() {
         let p = person_of_root[&uf.find(anchor[i])];
         let person = &mut persons[p as usize];
@@ -778,6 +802,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         };
         *stats.records_per_person.entry(bucket.to_string()).or_default() += 1;
     }
+    lap("persons", &mut timings);
     key_tokens.sort();
     Resolution {
         person_of,
@@ -788,6 +813,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         norm_phone,
         key_tokens,
         name_tokens,
+        timings,
     }
 }
 
@@ -840,27 +866,68 @@ fn probable(
             }
         }
     }
-    // Index anchored components by (corroboration, name token): the canonical given name and
-    // the family name, so a typo in one of them still finds the candidate.
-    let mut index: HashMap<(u32, &str), Vec<u32>> = HashMap::new();
+    // Index anchored components by (corroboration, blocking token): the family name, and the
+    // canonical given name with the family initial, so a typo in either still finds the
+    // candidate. Queries whose best possible score is under the threshold are not looked up.
+    let mut tok_ids: HashMap<String, u32> = HashMap::default();
+    let tokens = |np: &names::NameParts, tok_ids: &mut HashMap<String, u32>, create: bool| -> Vec<u32> {
+        let mut raw: Vec<String> = Vec::with_capacity(3);
+        if let Some(f) = &np.family {
+            raw.push(format!("f\u{1f}{f}"));
+        }
+        let initial = np.initial.map(String::from).unwrap_or_default();
+        for g in names::given_forms(&np.given) {
+            raw.push(format!("g\u{1f}{}\u{1f}{initial}", names::canonical_given(g)));
+            if !initial.is_empty() && threshold <= GIVEN_ONLY_BOUND {
+                raw.push(format!("g\u{1f}{}\u{1f}", names::canonical_given(g)));
+            }
+        }
+        let mut out: Vec<u32> = Vec::with_capacity(raw.len());
+        for t in raw {
+            let id = match tok_ids.get(&t) {
+                Some(&id) => id,
+                None if create => {
+                    let id = tok_ids.len() as u32;
+                    tok_ids.insert(t, id);
+                    id
+                }
+                None => continue,
+            };
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        out
+    };
+    let mut index: HashMap<(u32, u32), Vec<u32>> = HashMap::default();
     for (&root, c) in &comps {
         if !c.anchored {
             continue;
         }
         for &n in &c.names {
-            let np = &name_list[n as usize];
+            let toks = tokens(&name_list[n as usize], &mut tok_ids, true);
             for &k in &c.corr {
-                let mut toks: Vec<&str> = names::given_forms(&np.given).into_iter().map(names::canonical_given).collect();
-                if let Some(f) = &np.family {
-                    toks.push(f.as_str());
-                }
-                toks.sort_unstable();
-                toks.dedup();
-                for t in toks {
+                for &t in &toks {
                     let v = index.entry((k, t)).or_default();
                     if v.last() != Some(&root) {
                         v.push(root);
                     }
+                }
+            }
+        }
+    }
+    // How many anchored people carry each full name anywhere: a name two known people share is
+    // common enough that an unknown third may share it too.
+    let mut holders: HashMap<(&str, &str), u32> = HashMap::default();
+    for c in comps.values().filter(|c| c.anchored) {
+        let mut seen: Vec<(&str, &str)> = Vec::new();
+        for &n in &c.names {
+            let np = &name_list[n as usize];
+            if let Some(f) = &np.family {
+                let k = (names::canonical_given(&np.given), f.as_str());
+                if !seen.contains(&k) {
+                    seen.push(k);
+                    *holders.entry(k).or_default() += 1;
                 }
             }
         }
@@ -881,16 +948,27 @@ fn probable(
         // candidate → (best score, compatible, evidence)
         let mut cands: BTreeMap<u32, (f64, &'static str)> = BTreeMap::new();
         let mut any_agreeing = false;
+        let mut looked: HashSet<(u32, u32)> = HashSet::default();
         for &n in &c.names {
             let np = &name_list[n as usize];
-            let mut toks: Vec<&str> = names::given_forms(&np.given).into_iter().map(names::canonical_given).collect();
-            if let Some(f) = &np.family {
-                toks.push(f.as_str());
+            // The best score this name can reach: a whole family name, an initial, or nothing.
+            let bound = match (&np.family, np.initial) {
+                (Some(_), _) => 1.0,
+                (None, Some(_)) => INITIAL_BOUND,
+                (None, None) => GIVEN_ONLY_BOUND,
+            };
+            if bound < threshold {
+                any_agreeing = true;
+                continue;
             }
+            let toks = tokens(np, &mut tok_ids, false);
             for &k in &c.corr {
                 for t in &toks {
                     let Some(list) = index.get(&(k, *t)) else { continue };
                     for &cand in list {
+                        if !looked.insert((cand, n)) {
+                            continue;
+                        }
                         // WhatsApp and the like show a person one way in a chat: a candidate
                         // already in the query's chat (by number or another name) is someone else.
                         if c.handle.is_some() && comps[&cand].chats.iter().any(|ch| c.chats.contains(ch)) {
@@ -917,7 +995,15 @@ fn probable(
                 }
             }
         }
+        let common = c.names.iter().any(|&n| {
+            let np = &name_list[n as usize];
+            np.family
+                .as_deref()
+                .map(|f| holders.get(&(names::canonical_given(&np.given), f)).copied().unwrap_or(0) > 1)
+                .unwrap_or(false)
+        });
         match cands.len() {
+            1 if common => stats.probable_refused_ambiguous += 1,
             1 => {
                 let (&cand, &(score, evidence)) = cands.iter().next().expect("one");
                 chosen.push((root, cand, score, evidence));
@@ -928,7 +1014,7 @@ fn probable(
         }
     }
     // Two display names of one chat choosing the same person are two people: refuse both.
-    let mut per_chat: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut per_chat: HashMap<(u32, u32), u32> = HashMap::default();
     for (q, cand, _, _) in &chosen {
         if let Some(h) = comps[q].handle {
             let chat = chat_of(keys, h);
@@ -947,6 +1033,11 @@ fn probable(
         }
     }
 }
+
+/// Best possible name score with only a family initial (see `names::similarity`).
+const INITIAL_BOUND: f64 = 0.6 + 0.4 * 0.6;
+/// Best possible name score with a given name only.
+const GIVEN_ONLY_BOUND: f64 = 0.6 + 0.4 * 0.4;
 
 /// A stable number for the chat (source + context) of a display-name key.
 fn chat_of(keys: &Keys, handle: u32) -> u32 {
