@@ -236,14 +236,63 @@ pub fn resolve(plan: &Plan, events: &[Event], pseudo: &Pseudonymizer) -> Resolut
     )
 }
 
+/// A few node ids kept inline (records carry at most a handful of keys): no allocation per
+/// record. Pushes beyond the capacity are dropped.
+#[derive(Debug, Clone, Copy)]
+struct Few<const N: usize> {
+    v: [u32; N],
+    n: u8,
+}
+
+impl<const N: usize> Default for Few<N> {
+    fn default() -> Self {
+        Few { v: [0; N], n: 0 }
+    }
+}
+
+impl<const N: usize> Few<N> {
+    /// Sorts and drops repeats.
+    fn sort_dedup(&mut self) {
+        let n = self.n as usize;
+        self.v[..n].sort_unstable();
+        let mut w = 0;
+        for r in 0..n {
+            if w == 0 || self.v[r] != self.v[w - 1] {
+                self.v[w] = self.v[r];
+                w += 1;
+            }
+        }
+        self.n = w as u8;
+    }
+    fn push(&mut self, x: u32) {
+        if (self.n as usize) < N {
+            self.v[self.n as usize] = x;
+            self.n += 1;
+        }
+    }
+}
+
+impl<const N: usize> std::ops::Deref for Few<N> {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        &self.v[..self.n as usize]
+    }
+}
+
+impl<const N: usize> std::ops::DerefMut for Few<N> {
+    fn deref_mut(&mut self) -> &mut [u32] {
+        &mut self.v[..self.n as usize]
+    }
+}
+
 /// What one record brings to identity.
 struct Rec {
-    /// Strong keys as first seen (before the guard).
-    keys: Vec<u32>,
+    /// Strong keys as first seen (before the guard): email, its provider form, phone, tool id.
+    keys: Few<4>,
     handle: Option<u32>,
     name: Option<u32>,
-    /// Corroboration keys (interned): worksite, exact context, meeting day.
-    corr: Vec<u32>,
+    /// Corroboration keys (interned): worksite, exact context, meeting day (at most 8).
+    corr: Few<8>,
     /// The chat (source + context) of a record from a chat export, shown by name or number.
     chat: Option<u32>,
 }
@@ -269,8 +318,9 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         ..Default::default()
     };
     // Normalise once per distinct raw value.
-    let mut email_cache: HashMap<&str, Result<String, &'static str>> = HashMap::default();
-    let mut phone_cache: HashMap<(&str, phonenumber::country::Id), Result<String, &'static str>> = HashMap::default();
+    type Normalised = Result<(String, Option<u32>, Option<u32>), &'static str>;
+    let mut email_cache: HashMap<&str, Normalised> = HashMap::default();
+    let mut phone_cache: HashMap<(&str, phonenumber::country::Id), Result<(String, Option<u32>), &'static str>> = HashMap::default();
     let mut name_cache: HashMap<&str, Option<u32>> = HashMap::default();
     let mut name_ids: HashMap<names::NameParts, u32> = HashMap::default();
     let mut name_list: Vec<names::NameParts> = Vec::new();
@@ -288,36 +338,50 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     let mut recs: Vec<Rec> = Vec::with_capacity(all.len());
 
     // Step 1: normalise and intern.
+    let mut rejected: [u64; 2] = [0, 0];
     for (i, e) in all.iter().enumerate() {
-        let mut ks: Vec<u32> = Vec::with_capacity(3);
-        let em = e
-            .email
-            .as_deref()
-            .map(|raw| email_cache.entry(raw).or_insert_with(|| normalize::email(raw)).clone());
+        let mut ks: Few<4> = Few::default();
+        // Each distinct raw value is normalised and interned once: (normalised, key, provider key).
+        let em = e.email.as_deref().map(|raw| {
+            email_cache
+                .entry(raw)
+                .or_insert_with(|| {
+                    normalize::email(raw).map(|v| {
+                        let k = use_email.then(|| keys.intern_str(KIND_EMAIL, &v, &mut uf));
+                        let pk = (use_email && idp.email_provider_rules)
+                            .then(|| normalize::email_provider_key(&v))
+                            .flatten()
+                            .map(|p| keys.intern(KIND_EMAIL_PROVIDER, p, &mut uf));
+                        (v, k, pk)
+                    })
+                })
+                .as_ref()
+        });
         let ph = e.phone.as_deref().map(|raw| {
             let region = region_of.get(e.source.as_str()).copied().unwrap_or(plan.default_region);
             phone_cache
                 .entry((raw, region))
-                .or_insert_with(|| normalize::phone(raw, region))
-                .clone()
+                .or_insert_with(|| {
+                    normalize::phone(raw, region).map(|v| {
+                        let k = use_phone.then(|| keys.intern_str(KIND_PHONE, &v, &mut uf));
+                        (v, k)
+                    })
+                })
+                .as_ref()
         });
-        for r in [&em, &ph].into_iter().flatten() {
-            if let Err(reason) = r {
-                *stats.rejected_by_reason.entry(reason.to_string()).or_default() += 1;
-            }
+        if let Some(Err(_)) = em {
+            rejected[0] += 1;
+        }
+        if let Some(Err(_)) = ph {
+            rejected[1] += 1;
         }
         let em = em.and_then(Result::ok);
         let ph = ph.and_then(Result::ok);
-        if let (true, Some(v)) = (use_email, &em) {
-            ks.push(keys.intern_str(KIND_EMAIL, v, &mut uf));
-            if idp.email_provider_rules {
-                if let Some(p) = normalize::email_provider_key(v) {
-                    ks.push(keys.intern(KIND_EMAIL_PROVIDER, p, &mut uf));
-                }
-            }
+        if let Some((_, k, pk)) = em {
+            k.iter().chain(pk.iter()).for_each(|&k| ks.push(k));
         }
-        if let (true, Some(v)) = (use_phone, &ph) {
-            ks.push(keys.intern_str(KIND_PHONE, v, &mut uf));
+        if let Some((_, Some(k))) = ph {
+            ks.push(*k);
         }
         if let (true, Some(x)) = (use_ext, &e.external_id) {
             let x = x.trim();
@@ -350,7 +414,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         }
         // Corroboration: the worksite found in the context or attributes, the exact context,
         // and for meeting records the meeting's day.
-        let mut corr: Vec<u32> = Vec::new();
+        let mut corr: Few<8> = Few::default();
         if idp.probable_names {
             let mut texts: Vec<&str> = Vec::new();
             if let Some(c) = e.context.as_deref() {
@@ -377,7 +441,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
                     v.push(intern(format!("C\u{1f}{}", names::fold(t.trim()))));
                     v
                 });
-                corr.extend(found.iter().copied());
+                found.iter().for_each(|&k| corr.push(k));
             }
             if i < n_events && matches!(e.action, Action::Rsvp | Action::RsvpConfirmed | Action::Attended) {
                 if let Some(day) = e.occasion.as_deref().and_then(|o| o.rsplit_once('@')).map(|(_, d)| d) {
@@ -390,12 +454,11 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
                     corr.push(id);
                 }
             }
-            corr.sort_unstable();
-            corr.dedup();
+            corr.sort_dedup();
         }
         if i < n_events {
-            norm_email.push(em);
-            norm_phone.push(ph);
+            norm_email.push(em.map(|(v, _, _)| v.clone()));
+            norm_phone.push(ph.map(|(v, _)| v.clone()));
         }
         recs.push(Rec {
             keys: ks,
@@ -406,19 +469,32 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         });
     }
 
+    for (reason, n) in ["invalid_email", "invalid_phone"].into_iter().zip(rejected) {
+        if n > 0 {
+            stats.rejected_by_reason.insert(reason.to_string(), n);
+        }
+    }
     lap("normalise", &mut timings);
     // Step 2: the over-merge guard. Names seen with each strong key, clustered by agreement.
+    // Most keys carry one name: it is kept in a flat array, a map holds the rest.
+    let mut first_name: Vec<u32> = vec![u32::MAX; keys.list.len()];
     let mut key_names: HashMap<u32, Vec<u32>> = HashMap::default();
     for r in &recs {
         if let Some(n) = r.name {
-            for &k in &r.keys {
-                let v = key_names.entry(k).or_default();
-                if v.len() < 32 && !v.contains(&n) {
-                    v.push(n);
+            for &k in r.keys.iter() {
+                let f = &mut first_name[k as usize];
+                if *f == u32::MAX {
+                    *f = n;
+                } else if *f != n {
+                    let v = key_names.entry(k).or_insert_with(|| vec![*f]);
+                    if v.len() < 32 && !v.contains(&n) {
+                        v.push(n);
+                    }
                 }
             }
         }
     }
+    drop(first_name);
     // flagged key → clusters (name ids per cluster)
     let mut flagged: HashMap<u32, Vec<Vec<u32>>> = HashMap::default();
     let mut flagged_keys: Vec<u32> = key_names
@@ -470,7 +546,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         }
     }
     for r in &recs {
-        for &k in &r.keys {
+        for &k in r.keys.iter() {
             keys.records[k as usize] += 1;
         }
     }
@@ -502,7 +578,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     // display name of a source.
     let mut by_value: HashMap<(u8, &str), Vec<u32>> = HashMap::default();
     let mut handle_by_name: HashMap<(&str, &str), Vec<u32>> = HashMap::default();
-    for (id, (kind, value)) in keys.list.iter().enumerate() {
+    for (id, (kind, value)) in keys.list.iter().enumerate().filter(|_| !inputs.overrides.is_empty()) {
         if strong(*kind) {
             let base = match sub_of.get(&(id as u32)) {
                 Some(&b) => keys.list[b as usize].1.as_str(),
@@ -629,40 +705,68 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     }
 
     lap("probable", &mut timings);
-    // Step 7: components holding an event are persons, numbered by their smallest key.
+    // Step 7: components holding an event are persons. Dense
+    // arrays indexed by node throughout: millions of keys, no map per component.
     let n_keys = keys.list.len();
-    let event_roots: HashSet<u32> = anchor[..n_events].iter().map(|&k| uf.find(k)).collect();
-    let mut root_min_key: HashMap<u32, u32> = HashMap::default();
-    let mut root_keys: HashMap<u32, Vec<u32>> = HashMap::default();
-    for k in 0..n_keys as u32 {
-        let r = uf.find(k);
-        if !event_roots.contains(&r) {
-            continue;
-        }
-        root_keys.entry(r).or_default().push(k);
-        let e = root_min_key.entry(r).or_insert(k);
-        if keys.list[k as usize] < keys.list[*e as usize] {
-            *e = k;
-        }
+    let root_of: Vec<u32> = (0..n_keys as u32).map(|k| uf.find(k)).collect();
+    let mut is_event_root = vec![false; n_keys];
+    for &a in &anchor[..n_events] {
+        is_event_root[root_of[a as usize] as usize] = true;
     }
-    let mut roots: Vec<(u32, u32)> = root_min_key.into_iter().collect();
-    roots.sort_by(|a, b| keys.list[a.1 as usize].cmp(&keys.list[b.1 as usize]));
+    // Keys of event components, grouped by root (stable: keys stay in id order within a root).
+    let mut grouped: Vec<u32> = (0..n_keys as u32)
+        .filter(|&k| is_event_root[root_of[k as usize] as usize])
+        .collect();
+    grouped.sort_by_key(|&k| root_of[k as usize]);
+    let mut roots: Vec<(u32, u32, std::ops::Range<usize>)> = Vec::new(); // (root, smallest key, keys)
+    let mut at = 0;
+    while at < grouped.len() {
+        let root = root_of[grouped[at] as usize];
+        let mut end = at;
+        let mut min = grouped[at];
+        while end < grouped.len() && root_of[grouped[end] as usize] == root {
+            if keys.list[grouped[end] as usize] < keys.list[min as usize] {
+                min = grouped[end];
+            }
+            end += 1;
+        }
+        roots.push((root, min, at..end));
+        at = end;
+    }
+    // Persons are numbered in root order: a union keeps the smaller node, so a component's
+    // root is its first-seen key (deterministic for the same inputs, and no string sort over
+    // millions of keys). Ids do not depend on it: they come from the smallest key's value.
     let token_of = |k: u32| -> String {
         let (kind, v) = &keys.list[k as usize];
         pseudo.token(KIND_NAMES[*kind as usize], v)
     };
-    let mut person_of_root: HashMap<u32, u32> = HashMap::default();
-    let mut persons = Vec::with_capacity(roots.len());
-    let mut key_tokens: Vec<(String, u32)> = Vec::with_capacity(n_keys);
-    let mut token_cache: HashMap<u32, String> = HashMap::with_capacity_and_hasher(n_keys, Default::default());
-    for (i, (root, _)) in roots.iter().enumerate() {
-        person_of_root.insert(*root, i as u32);
-        for &k in &root_keys[root] {
-            let t = token_of(k);
-            key_tokens.push((t.clone(), i as u32));
-            token_cache.insert(k, t);
+    let mut person_of_root: Vec<u32> = vec![u32::MAX; n_keys];
+    for (i, (root, _, _)) in roots.iter().enumerate() {
+        person_of_root[*root as usize] = i as u32;
+    }
+    // Keyed tokens of every key of every person, hashed on every core (HMAC is the cost here).
+    let mut token_cache: Vec<String> = vec![String::new(); n_keys];
+    {
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+        let chunk = grouped.len().div_ceil(threads).max(1);
+        let computed: Vec<Vec<String>> = std::thread::scope(|sc| {
+            let hs: Vec<_> = grouped
+                .chunks(chunk)
+                .map(|c| sc.spawn(|| c.iter().map(|&k| token_of(k)).collect::<Vec<String>>()))
+                .collect();
+            hs.into_iter().map(|h| h.join().expect("hashing does not panic")).collect()
+        });
+        for (&k, t) in grouped.iter().zip(computed.into_iter().flatten()) {
+            token_cache[k as usize] = t;
         }
     }
+    let mut key_tokens: Vec<(String, u32)> = Vec::with_capacity(grouped.len());
+    for (i, (_, _, range)) in roots.iter().enumerate() {
+        for &k in &grouped[range.clone()] {
+            key_tokens.push((token_cache[k as usize].clone(), i as u32));
+        }
+    }
+    let mut persons = Vec::with_capacity(roots.len());
     lap("components", &mut timings);
     // Ids: the previous run's id its keys had (the most common one), else a keyed hash of the
     // smallest key. An id is given to one person only.
@@ -670,16 +774,16 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     let mut ids: Vec<Option<String>> = vec![None; roots.len()];
     let mut fresh: Vec<usize> = Vec::new();
     stats.has_previous_ids = inputs.previous.is_some();
-    for (i, (root, _)) in roots.iter().enumerate() {
+    for (i, (_, _, range)) in roots.iter().enumerate() {
         let Some(prev) = inputs.previous else {
             fresh.push(i);
             continue;
         };
         let mut votes: BTreeMap<&str, u32> = BTreeMap::new();
-        for k in &root_keys[root] {
+        for k in &grouped[range.clone()] {
             // A key the guard split this week still remembers whose it was.
             let base = sub_of.get(k).map(|b| token_of(*b));
-            for t in [Some(&token_cache[k]), base.as_ref()].into_iter().flatten() {
+            for t in [Some(&token_cache[*k as usize]), base.as_ref()].into_iter().flatten() {
                 if let Some(id) = prev.get(t) {
                     *votes.entry(id.as_str()).or_default() += 1;
                 }
@@ -706,38 +810,48 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         }
     }
     for i in fresh {
-        let root = roots[i].0;
-        let mut ks = root_keys[&root].clone();
-        ks.sort_by(|a, b| keys.list[*a as usize].cmp(&keys.list[*b as usize]));
-        let id = ks
-            .iter()
-            .map(|k| format!("P{}", token_cache[k]))
-            .find(|id| !claimed.contains(id))
-            .unwrap_or_else(|| format!("P{}-{i}", token_cache[&ks[0]]));
+        let (_, min, range) = &roots[i];
+        let first = format!("P{}", token_cache[*min as usize]);
+        let id = if !claimed.contains(&first) {
+            first
+        } else {
+            let mut ks = grouped[range.clone()].to_vec();
+            ks.sort_by(|a, b| keys.list[*a as usize].cmp(&keys.list[*b as usize]));
+            ks.iter()
+                .map(|k| format!("P{}", token_cache[*k as usize]))
+                .find(|id| !claimed.contains(id))
+                .unwrap_or_else(|| format!("P{}-{i}", token_cache[*min as usize]))
+        };
         claimed.insert(id.clone());
         ids[i] = Some(id);
     }
     for (i, id) in ids.into_iter().enumerate() {
-        let root = roots[i].0;
         persons.push(Person {
             id: id.expect("every person has an id"),
             organizer: false,
             first_seen: i64::MAX,
             events: 0,
-            keys: root_keys[&root].len() as u32,
+            keys: roots[i].2.len() as u32,
         });
     }
     lap("ids", &mut timings);
     let mut out_links = Vec::with_capacity(links.len());
     for (a, b, rule, score, evidence) in links {
-        let Some(&p) = person_of_root.get(&uf.find(a)) else { continue };
+        let p = person_of_root[root_of[a as usize] as usize];
+        if p == u32::MAX {
+            continue;
+        }
+        let token = |k: u32| match token_cache[k as usize].is_empty() {
+            true => token_of(k),
+            false => token_cache[k as usize].clone(),
+        };
         *stats.links_by_rule.entry(rule.to_string()).or_default() += 1;
         out_links.push(Link {
             person: p,
             kind: KIND_NAMES[keys.list[a as usize].0 as usize],
-            key: token_cache.get(&a).cloned().unwrap_or_else(|| token_of(a)),
+            key: token(a),
             other_kind: KIND_NAMES[keys.list[b as usize].0 as usize],
-            other_key: token_cache.get(&b).cloned().unwrap_or_else(|| token_of(b)),
+            other_key: token(b),
             rule,
             score,
             evidence,
@@ -746,7 +860,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     }
     out_links.sort_by(|a, b| (a.person, a.rule, &a.key, &a.other_key).cmp(&(b.person, b.rule, &b.key, &b.other_key)));
     for (k, (kind, _)) in keys.list.iter().enumerate() {
-        if person_of_root.contains_key(&uf.find(k as u32)) && *kind != KIND_RECORD {
+        if person_of_root[root_of[k] as usize] != u32::MAX && *kind != KIND_RECORD {
             *stats.keys_by_kind.entry(KIND_NAMES[*kind as usize].to_string()).or_default() += 1;
         }
     }
@@ -754,7 +868,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     let mut person_of = Vec::with_capacity(n_events);
     let mut name_votes: HashMap<(u32, u32), u32> = HashMap::default();
     for (i, e) in events.iter().enumerate() {
-        let p = person_of_root[&uf.find(anchor[i])];
+        let p = person_of_root[root_of[anchor[i] as usize] as usize];
         let person = &mut persons[p as usize];
         person.events += 1;
         person.first_seen = person.first_seen.min(e.ts);
@@ -831,41 +945,37 @@ fn probable(
     join: &mut dyn FnMut(&mut UnionFind, u32, u32, &'static str, Option<f64>, Option<&'static str>, &mut IdentityStats) -> bool,
     stats: &mut IdentityStats,
 ) {
-    // Per component: anchored (holds a strong key), its names, its corroboration keys.
-    #[derive(Default)]
-    struct Comp {
-        anchored: bool,
-        names: Vec<u32>,
-        corr: Vec<u32>,
-        /// The chat of its display name (a query's), for the one-display-per-chat rule.
-        handle: Option<u32>,
-        /// Chats it has records in (shown by name or by number).
-        chats: Vec<u32>,
-    }
-    let mut comps: BTreeMap<u32, Comp> = BTreeMap::new();
+    // Per component (dense ids in root order): anchored (holds a strong key), the chat of its
+    // first display name, and as flat sorted lists its names, corroboration keys and chats.
+    let rec_root: Vec<u32> = (0..recs.len()).map(|i| uf.find(anchor[i])).collect();
+    let mut comp_root: Vec<u32> = rec_root.clone();
+    comp_root.sort_unstable();
+    comp_root.dedup();
+    let nc = comp_root.len();
+    let rec_comp: Vec<u32> = rec_root
+        .iter()
+        .map(|r| comp_root.binary_search(r).expect("every root is a component") as u32)
+        .collect();
+    let mut anchored = vec![false; nc];
+    let mut handle_of: Vec<Option<u32>> = vec![None; nc];
+    let (mut name_pairs, mut corr_pairs, mut chat_pairs) = (Vec::new(), Vec::new(), Vec::new());
     for (i, r) in recs.iter().enumerate() {
-        let root = uf.find(anchor[i]);
-        let c = comps.entry(root).or_default();
-        c.anchored |= r.keys.iter().any(|k| strong(keys.list[*k as usize].0));
+        let c = rec_comp[i];
+        anchored[c as usize] |= r.keys.iter().any(|k| strong(keys.list[*k as usize].0));
         if let Some(n) = r.name {
-            if !c.names.contains(&n) {
-                c.names.push(n);
-            }
+            name_pairs.push((c, n));
         }
-        for &k in &r.corr {
-            if !c.corr.contains(&k) {
-                c.corr.push(k);
-            }
-        }
-        if c.handle.is_none() {
-            c.handle = r.handle;
+        corr_pairs.extend(r.corr.iter().map(|&k| (c, k)));
+        if handle_of[c as usize].is_none() {
+            handle_of[c as usize] = r.handle;
         }
         if let Some(ch) = r.chat {
-            if !c.chats.contains(&ch) {
-                c.chats.push(ch);
-            }
+            chat_pairs.push((c, ch));
         }
     }
+    let names_of = Csr::new(name_pairs, nc);
+    let corr_of = Csr::new(corr_pairs, nc);
+    let chats_of = Csr::new(chat_pairs, nc);
     // Index anchored components by (corroboration, blocking token): the family name, and the
     // canonical given name with the family initial, so a typo in either still finds the
     // candidate. Queries whose best possible score is under the threshold are not looked up.
@@ -899,29 +1009,29 @@ fn probable(
         }
         out
     };
-    let mut index: HashMap<(u32, u32), Vec<u32>> = HashMap::default();
-    for (&root, c) in &comps {
-        if !c.anchored {
-            continue;
-        }
-        for &n in &c.names {
+    // (corroboration, token, component), sorted: a lookup is a binary search.
+    let mut index: Vec<(u32, u32, u32)> = Vec::new();
+    for c in (0..nc as u32).filter(|&c| anchored[c as usize]) {
+        for &n in names_of.get(c) {
             let toks = tokens(&name_list[n as usize], &mut tok_ids, true);
-            for &k in &c.corr {
-                for &t in &toks {
-                    let v = index.entry((k, t)).or_default();
-                    if v.last() != Some(&root) {
-                        v.push(root);
-                    }
-                }
+            for &k in corr_of.get(c) {
+                index.extend(toks.iter().map(|&t| (k, t, c)));
             }
         }
     }
+    index.sort_unstable();
+    index.dedup();
+    let lookup = |k: u32, t: u32| -> &[(u32, u32, u32)] {
+        let lo = index.partition_point(|e| (e.0, e.1) < (k, t));
+        let hi = index.partition_point(|e| (e.0, e.1) <= (k, t));
+        &index[lo..hi]
+    };
     // How many anchored people carry each full name anywhere: a name two known people share is
     // common enough that an unknown third may share it too.
     let mut holders: HashMap<(&str, &str), u32> = HashMap::default();
-    for c in comps.values().filter(|c| c.anchored) {
+    for c in (0..nc as u32).filter(|&c| anchored[c as usize]) {
         let mut seen: Vec<(&str, &str)> = Vec::new();
-        for &n in &c.names {
+        for &n in names_of.get(c) {
             let np = &name_list[n as usize];
             if let Some(f) = &np.family {
                 let k = (names::canonical_given(&np.given), f.as_str());
@@ -941,15 +1051,16 @@ fn probable(
     };
     // Decide every query first, then join: decisions do not depend on order.
     let mut chosen: Vec<(u32, u32, f64, &'static str)> = Vec::new();
-    for (&root, c) in &comps {
-        if c.anchored || c.names.is_empty() {
+    let mut looked: HashSet<(u32, u32)> = HashSet::default();
+    for q in 0..nc as u32 {
+        if anchored[q as usize] || names_of.get(q).is_empty() {
             continue;
         }
         // candidate → (best score, compatible, evidence)
         let mut cands: BTreeMap<u32, (f64, &'static str)> = BTreeMap::new();
         let mut any_agreeing = false;
-        let mut looked: HashSet<(u32, u32)> = HashSet::default();
-        for &n in &c.names {
+        looked.clear();
+        for &n in names_of.get(q) {
             let np = &name_list[n as usize];
             // The best score this name can reach: a whole family name, an initial, or nothing.
             let bound = match (&np.family, np.initial) {
@@ -962,20 +1073,19 @@ fn probable(
                 continue;
             }
             let toks = tokens(np, &mut tok_ids, false);
-            for &k in &c.corr {
+            for &k in corr_of.get(q) {
                 for t in &toks {
-                    let Some(list) = index.get(&(k, *t)) else { continue };
-                    for &cand in list {
+                    for &(_, _, cand) in lookup(k, *t) {
                         if !looked.insert((cand, n)) {
                             continue;
                         }
                         // WhatsApp and the like show a person one way in a chat: a candidate
                         // already in the query's chat (by number or another name) is someone else.
-                        if c.handle.is_some() && comps[&cand].chats.iter().any(|ch| c.chats.contains(ch)) {
+                        if handle_of[q as usize].is_some() && chats_of.get(cand).iter().any(|ch| chats_of.get(q).contains(ch)) {
                             continue;
                         }
-                        let best = comps[&cand]
-                            .names
+                        let best = names_of
+                            .get(cand)
                             .iter()
                             .map(|m| names::similarity(np, &name_list[*m as usize]))
                             .filter(|s| s.compatible)
@@ -995,7 +1105,7 @@ fn probable(
                 }
             }
         }
-        let common = c.names.iter().any(|&n| {
+        let common = names_of.get(q).iter().any(|&n| {
             let np = &name_list[n as usize];
             np.family
                 .as_deref()
@@ -1006,7 +1116,7 @@ fn probable(
             1 if common => stats.probable_refused_ambiguous += 1,
             1 => {
                 let (&cand, &(score, evidence)) = cands.iter().next().expect("one");
-                chosen.push((root, cand, score, evidence));
+                chosen.push((q, cand, score, evidence));
             }
             0 if any_agreeing => stats.probable_refused_weak += 1,
             0 => {}
@@ -1016,21 +1126,49 @@ fn probable(
     // Two display names of one chat choosing the same person are two people: refuse both.
     let mut per_chat: HashMap<(u32, u32), u32> = HashMap::default();
     for (q, cand, _, _) in &chosen {
-        if let Some(h) = comps[q].handle {
+        if let Some(h) = handle_of[*q as usize] {
             let chat = chat_of(keys, h);
             *per_chat.entry((*cand, chat)).or_default() += 1;
         }
     }
     for (q, cand, score, evidence) in chosen {
-        if let Some(h) = comps[&q].handle {
+        if let Some(h) = handle_of[q as usize] {
             if per_chat[&(cand, chat_of(keys, h))] > 1 {
                 stats.probable_refused_ambiguous += 1;
                 continue;
             }
         }
-        if join(uf, q, cand, "probable: name and corroboration", Some(score), Some(evidence), stats) {
+        let (qr, cr) = (comp_root[q as usize], comp_root[cand as usize]);
+        if join(uf, qr, cr, "probable: name and corroboration", Some(score), Some(evidence), stats) {
             stats.probable_links += 1;
         }
+    }
+}
+
+/// Values per component as one flat sorted list with offsets (compressed rows).
+struct Csr {
+    start: Vec<u32>,
+    vals: Vec<u32>,
+}
+
+impl Csr {
+    fn new(mut pairs: Vec<(u32, u32)>, rows: usize) -> Csr {
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut start = vec![0u32; rows + 1];
+        for &(r, _) in &pairs {
+            start[r as usize + 1] += 1;
+        }
+        for r in 0..rows {
+            start[r + 1] += start[r];
+        }
+        Csr {
+            start,
+            vals: pairs.into_iter().map(|(_, v)| v).collect(),
+        }
+    }
+    fn get(&self, row: u32) -> &[u32] {
+        &self.vals[self.start[row as usize] as usize..self.start[row as usize + 1] as usize]
     }
 }
 
