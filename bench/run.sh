@@ -19,7 +19,7 @@ printf "%-9s %-9s %-10s %-10s %-10s %-10s\n" people events input_MB wall_s cpu_s
 for n in "${sizes[@]}"; do
   dir="$work/p$n"
   mkdir -p "$dir/pipelines"
-  cp pipelines/demo.toml "$dir/pipelines/"
+  cp pipelines/demo.toml pipelines/demo-same-person.csv "$dir/pipelines/"
   "$bin" demo --out "$dir/data/demo" --people "$n" >/dev/null
   walls=(); cpus=(); peak=0
   for _ in $(seq $runs); do
