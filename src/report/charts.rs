@@ -534,6 +534,424 @@ impl Painting for Cohorts<'_> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Rates by bucket (breakdowns), with their 95% intervals
+// ---------------------------------------------------------------------------------------------
+
+/// One bucket of a breakdown.
+pub struct RateBar {
+    /// Bucket name, e.g. "sms" or "Store 12 Halsted workers".
+    pub label: String,
+    /// Share of the bucket reaching the stage, `None` when suppressed or nobody entered.
+    pub rate: Option<f64>,
+    /// The 95% interval of the rate.
+    pub interval: Option<(f64, f64)>,
+    /// Text after the bar: "12% of 140" or "<10 people".
+    pub shown: String,
+}
+
+/// Horizontal bars of a rate per bucket, each with its 95% interval drawn as a whisker, on a
+/// shared 0–100%-style axis (scaled to the largest upper bound). Buckets without a publishable
+/// rate get no bar, only their text in grey.
+pub fn rate_chart(title: &str, subtitle: &str, bars: &[RateBar]) -> anyhow::Result<Chart> {
+    if bars.len() > MAX_STAGES {
+        bail!("a rate chart shows at most {MAX_STAGES} buckets, got {}", bars.len());
+    }
+    render(&Rates { title, subtitle, bars })
+}
+
+struct Rates<'a> {
+    title: &'a str,
+    subtitle: &'a str,
+    bars: &'a [RateBar],
+}
+
+/// A round upper end for a 0..x axis of shares: 10%, 25%, 50%, 75% or 100%.
+fn axis_top(max: f64) -> f64 {
+    [0.1, 0.25, 0.5, 0.75, 1.0].into_iter().find(|&t| max <= t + 1e-9).unwrap_or(1.0)
+}
+
+impl Painting for Rates<'_> {
+    fn size(&self) -> (u32, u32) {
+        let rows = self.bars.len().clamp(1, MAX_STAGES) as u32;
+        (FUNNEL_W, 150 + 62 * rows)
+    }
+
+    fn paint<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let w = FUNNEL_W as i32;
+        let inner = w - 2 * MARGIN;
+        text(
+            root,
+            &fit(&clean(self.title), TITLE_SIZE, inner)?,
+            (MARGIN, 16),
+            TITLE_SIZE,
+            &INK,
+            (HPos::Left, VPos::Top),
+        )?;
+        text(
+            root,
+            &fit(&clean(self.subtitle), SMALL_SIZE, inner)?,
+            (MARGIN, 54),
+            SMALL_SIZE,
+            &MUTED,
+            (HPos::Left, VPos::Top),
+        )?;
+        const TOP: i32 = 96;
+        const ROW: i32 = 62;
+        if self.bars.is_empty() {
+            text(
+                root,
+                "No buckets to show",
+                (w / 2, TOP + ROW / 2),
+                LABEL_SIZE,
+                &MUTED,
+                (HPos::Center, VPos::Center),
+            )?;
+            return Ok(());
+        }
+        let shown: Vec<String> = self.bars.iter().map(|b| clean(&b.shown)).collect();
+        let mut trailer = 0;
+        for t in &shown {
+            trailer = trailer.max(text_width(t, SMALL_SIZE)?);
+        }
+        let plot_w = (inner - trailer - 16).max(inner / 2);
+        let top_rate = self
+            .bars
+            .iter()
+            .filter_map(|b| b.interval.map(|(_, hi)| hi).or(b.rate))
+            .filter(|r| r.is_finite())
+            .fold(0.0f64, f64::max);
+        let scale = axis_top(top_rate);
+        let x_of = |r: f64| MARGIN + ((r.clamp(0.0, scale) / scale) * plot_w as f64).round() as i32;
+        let bottom = TOP + ROW * self.bars.len() as i32;
+        // Grid at round steps (2%, 5%, 10%, 15% or 25%), labelled along the bottom.
+        let ticks = if scale >= 1.0 { 4 } else { 5 };
+        for q in 0..=ticks {
+            let r = scale * q as f64 / ticks as f64;
+            let x = x_of(r);
+            let colour = if q == 0 { OI_GREY } else { GRID };
+            root.draw(&PathElement::new(vec![(x, TOP - 4), (x, bottom)], colour.stroke_width(1)))
+                .map_err(draw_err)?;
+            text(root, &percent(r), (x, bottom + 6), SMALL_SIZE, &MUTED, (HPos::Center, VPos::Top))?;
+        }
+        for (i, b) in self.bars.iter().enumerate() {
+            let y0 = TOP + ROW * i as i32;
+            text(
+                root,
+                &fit(&clean(&b.label), LABEL_SIZE, plot_w)?,
+                (MARGIN, y0),
+                LABEL_SIZE,
+                &INK,
+                (HPos::Left, VPos::Top),
+            )?;
+            let (bt, bb) = (y0 + 26, y0 + 50);
+            let mid = (bt + bb) / 2;
+            let mut end = MARGIN;
+            if let Some(r) = usable_rate(b.rate) {
+                end = x_of(r).max(MARGIN + 3);
+                root.draw(&Rectangle::new([(MARGIN, bt), (end, bb)], OI_BLUE.filled()))
+                    .map_err(draw_err)?;
+                if let Some((lo, hi)) = b.interval.filter(|(lo, hi)| lo.is_finite() && hi.is_finite()) {
+                    let (xl, xh) = (x_of(lo), x_of(hi));
+                    root.draw(&PathElement::new(vec![(xl, mid), (xh, mid)], INK.stroke_width(2)))
+                        .map_err(draw_err)?;
+                    for x in [xl, xh] {
+                        root.draw(&PathElement::new(vec![(x, mid - 7), (x, mid + 7)], INK.stroke_width(2)))
+                            .map_err(draw_err)?;
+                    }
+                    end = end.max(xh);
+                }
+            }
+            let colour = if b.rate.is_some() { &INK } else { &MUTED };
+            let x = end + 10;
+            text(
+                root,
+                &fit(&shown[i], SMALL_SIZE, MARGIN + inner - x)?,
+                (x, mid),
+                SMALL_SIZE,
+                colour,
+                (HPos::Left, VPos::Center),
+            )?;
+        }
+        let note = "Bar: share of the bucket's newcomers. Whisker: where the true rate very likely lies (95%).";
+        text(
+            root,
+            &fit(note, SMALL_SIZE, inner)?,
+            (MARGIN, bottom + 34),
+            SMALL_SIZE,
+            &MUTED,
+            (HPos::Left, VPos::Top),
+        )?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Histogram (time to convert)
+// ---------------------------------------------------------------------------------------------
+
+/// One bin of a histogram.
+pub struct Bin {
+    /// "same day", "1 d", "2–3 d", …
+    pub label: String,
+    /// People in the bin, `None` when suppressed.
+    pub count: Option<u64>,
+    /// Text above the bar: "34" or "<10".
+    pub shown: String,
+}
+
+/// Vertical bars, one per bin, count above each bar; suppressed bins get no bar, only "<10".
+pub fn histogram_chart(title: &str, subtitle: &str, bins: &[Bin]) -> anyhow::Result<Chart> {
+    if bins.len() > MAX_STAGES {
+        bail!("a histogram shows at most {MAX_STAGES} bins, got {}", bins.len());
+    }
+    render(&Histogram { title, subtitle, bins })
+}
+
+struct Histogram<'a> {
+    title: &'a str,
+    subtitle: &'a str,
+    bins: &'a [Bin],
+}
+
+impl Painting for Histogram<'_> {
+    fn size(&self) -> (u32, u32) {
+        (COHORT_W, COHORT_H)
+    }
+
+    fn paint<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let w = COHORT_W as i32;
+        let inner = w - 2 * MARGIN;
+        text(
+            root,
+            &fit(&clean(self.title), TITLE_SIZE, inner)?,
+            (MARGIN, 16),
+            TITLE_SIZE,
+            &INK,
+            (HPos::Left, VPos::Top),
+        )?;
+        text(
+            root,
+            &fit(&clean(self.subtitle), SMALL_SIZE, inner)?,
+            (MARGIN, 54),
+            SMALL_SIZE,
+            &MUTED,
+            (HPos::Left, VPos::Top),
+        )?;
+        let (top, bottom) = (120, 350);
+        let (left, right) = (MARGIN, w - MARGIN);
+        root.draw(&PathElement::new(vec![(left, bottom), (right, bottom)], OI_GREY.stroke_width(1)))
+            .map_err(draw_err)?;
+        let n = self.bins.len();
+        if n == 0 {
+            text(
+                root,
+                "Nothing to show yet",
+                (w / 2, (top + bottom) / 2),
+                LABEL_SIZE,
+                &MUTED,
+                (HPos::Center, VPos::Center),
+            )?;
+            return Ok(());
+        }
+        let step = (right - left) as f64 / n as f64;
+        let max = self.bins.iter().filter_map(|b| b.count).max().unwrap_or(0);
+        for (i, b) in self.bins.iter().enumerate() {
+            let x0 = left + (step * i as f64).round() as i32 + 6;
+            let x1 = left + (step * (i + 1) as f64).round() as i32 - 6;
+            let xm = (x0 + x1) / 2;
+            let mut y = bottom;
+            if let Some(c) = b.count.filter(|&c| c > 0 && max > 0) {
+                let hgt = ((c as f64 / max as f64) * (bottom - top) as f64).round() as i32;
+                y = bottom - hgt.max(3);
+                root.draw(&Rectangle::new([(x0, y), (x1, bottom)], OI_BLUE.filled()))
+                    .map_err(draw_err)?;
+            }
+            let colour = if b.count.is_some() { &INK } else { &MUTED };
+            text(
+                root,
+                &fit(&clean(&b.shown), SMALL_SIZE, x1 - x0 + 10)?,
+                (xm, y - 6),
+                SMALL_SIZE,
+                colour,
+                (HPos::Center, VPos::Bottom),
+            )?;
+            text(
+                root,
+                &fit(&clean(&b.label), SMALL_SIZE, (step as i32) - 4)?,
+                (xm, bottom + 8),
+                SMALL_SIZE,
+                &INK,
+                (HPos::Center, VPos::Top),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weekly trend (two series)
+// ---------------------------------------------------------------------------------------------
+
+/// Okabe–Ito vermillion: the second series.
+const OI_VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+
+/// One week of two counts.
+pub struct TrendPoint {
+    /// "W27"
+    pub label: String,
+    /// First series (e.g. new people); `None` when suppressed.
+    pub a: Option<u64>,
+    /// Second series (e.g. people who took part); `None` when suppressed.
+    pub b: Option<u64>,
+}
+
+/// Two lines over weeks (blue `a_name`, vermillion `b_name` with square markers, so they differ
+/// by more than colour); suppressed weeks leave gaps.
+pub fn trend_chart(title: &str, a_name: &str, b_name: &str, points: &[TrendPoint]) -> anyhow::Result<Chart> {
+    render(&Trend {
+        title,
+        names: (a_name, b_name),
+        points,
+    })
+}
+
+struct Trend<'a> {
+    title: &'a str,
+    names: (&'a str, &'a str),
+    points: &'a [TrendPoint],
+}
+
+/// A round axis top for counts: 1, 2 or 5 × a power of ten.
+fn count_top(max: u64) -> u64 {
+    let mut p = 1u64;
+    loop {
+        for m in [1, 2, 5] {
+            if max <= m * p {
+                return (m * p).max(1);
+            }
+        }
+        p = p.saturating_mul(10);
+        if p > u64::MAX / 10 {
+            return max;
+        }
+    }
+}
+
+impl Painting for Trend<'_> {
+    fn size(&self) -> (u32, u32) {
+        (COHORT_W, COHORT_H)
+    }
+
+    fn paint<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let w = COHORT_W as i32;
+        let inner = w - 2 * MARGIN;
+        text(
+            root,
+            &fit(&clean(self.title), TITLE_SIZE, inner)?,
+            (MARGIN, 16),
+            TITLE_SIZE,
+            &INK,
+            (HPos::Left, VPos::Top),
+        )?;
+        let max = self.points.iter().flat_map(|p| [p.a, p.b]).flatten().max().unwrap_or(0);
+        let top_v = count_top(max);
+        let tick_w = text_width(&crate::report::model::thousands(top_v), SMALL_SIZE)?;
+        let (left, right) = (MARGIN + tick_w + 10, w - MARGIN - 6);
+        let (top, bottom) = (80, 320);
+        let y_of = |v: u64| bottom - ((bottom - top) as f64 * (v as f64 / top_v as f64)).round() as i32;
+        // Round steps: a top of 2×10^k in quarters, of 1 or 5×10^k in fifths.
+        let ticks: u64 = if top_v.to_string().starts_with('2') { 4 } else { 5 };
+        for q in 0..=ticks {
+            let v = top_v * q / ticks;
+            let y = y_of(v);
+            let colour = if q == 0 { OI_GREY } else { GRID };
+            root.draw(&PathElement::new(vec![(left, y), (right, y)], colour.stroke_width(1)))
+                .map_err(draw_err)?;
+            text(
+                root,
+                &crate::report::model::thousands(v),
+                (left - 8, y),
+                SMALL_SIZE,
+                &MUTED,
+                (HPos::Right, VPos::Center),
+            )?;
+        }
+        let n = self.points.len();
+        if n == 0 {
+            text(
+                root,
+                "No weeks to show yet",
+                ((left + right) / 2, (top + bottom) / 2),
+                LABEL_SIZE,
+                &MUTED,
+                (HPos::Center, VPos::Center),
+            )?;
+            return Ok(());
+        }
+        let step = (right - left) as f64 / n as f64;
+        let x_of = |i: usize| left + (step * (i as f64 + 0.5)).round() as i32;
+        let labels: Vec<String> = self
+            .points
+            .iter()
+            .map(|p| fit(&clean(&p.label), SMALL_SIZE, 150))
+            .collect::<Result<_>>()?;
+        let mut widest = 0;
+        for l in &labels {
+            widest = widest.max(text_width(l, SMALL_SIZE)?);
+        }
+        let every = (((widest + 14) as f64 / step).ceil() as usize).max(1);
+        for (i, l) in labels.iter().enumerate() {
+            if (n - 1 - i) % every == 0 {
+                let half = text_width(l, SMALL_SIZE)? / 2;
+                let x = x_of(i).clamp(MARGIN + half, w - MARGIN - half);
+                text(root, l, (x, bottom + 10), SMALL_SIZE, &INK, (HPos::Center, VPos::Top))?;
+            }
+        }
+        for (series, colour, square) in [(0, OI_BLUE, false), (1, OI_VERMILLION, true)] {
+            let vals: Vec<Option<u64>> = self.points.iter().map(|p| if series == 0 { p.a } else { p.b }).collect();
+            for i in 0..n.saturating_sub(1) {
+                if let (Some(a), Some(b)) = (vals[i], vals[i + 1]) {
+                    root.draw(&PathElement::new(
+                        vec![(x_of(i), y_of(a)), (x_of(i + 1), y_of(b))],
+                        colour.stroke_width(3),
+                    ))
+                    .map_err(draw_err)?;
+                }
+            }
+            for (i, v) in vals.iter().enumerate() {
+                if let Some(v) = v {
+                    let (x, y) = (x_of(i), y_of(*v));
+                    if square {
+                        root.draw(&Rectangle::new([(x - 5, y - 5), (x + 5, y + 5)], colour.filled()))
+                            .map_err(draw_err)?;
+                    } else {
+                        root.draw(&Circle::new((x, y), 5, colour.filled())).map_err(draw_err)?;
+                    }
+                }
+            }
+        }
+        // Legend.
+        let y = 392;
+        let mut x = MARGIN + 10;
+        for (name, colour, square) in [(self.names.0, OI_BLUE, false), (self.names.1, OI_VERMILLION, true)] {
+            root.draw(&PathElement::new(vec![(x - 7, y), (x + 12, y)], colour.stroke_width(3)))
+                .map_err(draw_err)?;
+            if square {
+                root.draw(&Rectangle::new([(x - 2, y - 5), (x + 8, y + 5)], colour.filled()))
+                    .map_err(draw_err)?;
+            } else {
+                root.draw(&Circle::new((x + 3, y), 5, colour.filled())).map_err(draw_err)?;
+            }
+            x += 26;
+            let name = clean(name);
+            text(root, &name, (x, y), SMALL_SIZE, &INK, (HPos::Left, VPos::Center))?;
+            x += text_width(&name, SMALL_SIZE)? + 36;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // PNG encoding
 // ---------------------------------------------------------------------------------------------
 

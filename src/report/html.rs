@@ -52,6 +52,12 @@ dl dt { font-weight: bold; margin-top: 8px; } dl dd { margin: 2px 0 0 0; }
 pub struct ChartSvgs {
     /// Per funnel: (funnel chart, cohort chart).
     pub funnels: Vec<(String, String)>,
+    /// Per funnel, per breakdown: (rate chart, its title).
+    pub breakdowns: Vec<Vec<(String, String)>>,
+    /// Per funnel: the time-to-convert histogram, when one can be published.
+    pub timing: Vec<Option<String>>,
+    /// New and active people by week.
+    pub weeks: String,
 }
 
 fn change(now: Cell, before: Option<f64>, what: &str) -> String {
@@ -191,11 +197,11 @@ pub fn render(m: &ReportModel, charts: &ChartSvgs) -> String {
             h.push_str("</tr>\n");
         }
         h.push_str("</tbody>\n</table>\n<p class=\"note\">A cohort is <em>still maturing</em> while its people are within the funnel's window: its later stages can still grow, so do not compare it with older weeks yet.</p>\n");
-        timing_html(&mut h, fi, f, min);
-        breakdowns_html(&mut h, fi, f, min);
+        timing_html(&mut h, fi, f, min, charts.timing.get(fi).cloned().flatten());
+        breakdowns_html(&mut h, fi, f, min, charts.breakdowns.get(fi).map(Vec::as_slice).unwrap_or(&[]));
         h.push_str("</section>\n");
     }
-    attendance_html(&mut h, m);
+    attendance_html(&mut h, m, &charts.weeks);
 
     // Data quality
     let q = &m.quality;
@@ -324,8 +330,11 @@ fn days(v: Option<f64>) -> String {
     }
 }
 
-fn timing_html(h: &mut String, fi: usize, f: &super::model::FunnelView, min: u64) {
+fn timing_html(h: &mut String, fi: usize, f: &super::model::FunnelView, min: u64, chart: Option<String>) {
     let _ = writeln!(h, "<h3 id=\"timing-{fi}\">How long it takes</h3>");
+    if let Some(svg) = chart {
+        let _ = writeln!(h, "<div class=\"chart\">{svg}</div>");
+    }
     h.push_str("<table>\n<thead><tr><th>Stage</th><th>People</th><th>Median from entry</th><th>Middle half</th><th>9 in 10 within</th><th>Median from previous stage</th></tr></thead>\n<tbody>\n");
     for t in &f.time_to_convert {
         let d = &t.from_entry;
@@ -364,9 +373,18 @@ pub fn breakdown_words(name: &str) -> String {
     }
 }
 
-fn breakdowns_html(h: &mut String, fi: usize, f: &super::model::FunnelView, min: u64) {
+fn breakdowns_html(h: &mut String, fi: usize, f: &super::model::FunnelView, min: u64, charts: &[(String, String)]) {
     for (bi, b) in f.breakdowns.iter().enumerate() {
-        let _ = writeln!(h, "<h3 id=\"breakdown-{fi}-{bi}\">By {}</h3>", esc(&breakdown_words(&b.name)));
+        let k = super::breakdown_target(b, f.stages.len());
+        let stage = f.stages.get(k).map(|s| s.name.as_str()).unwrap_or("");
+        let heading = match breakdown_finding(b, k, stage) {
+            Some(finding) => format!("By {}: {finding}", breakdown_words(&b.name)),
+            None => format!("By {}", breakdown_words(&b.name)),
+        };
+        let _ = writeln!(h, "<h3 id=\"breakdown-{fi}-{bi}\">{}</h3>", esc(&heading));
+        if let Some((svg, _)) = charts.get(bi) {
+            let _ = writeln!(h, "<div class=\"chart\">{svg}</div>");
+        }
         h.push_str("<table>\n<thead><tr><th>Bucket</th>");
         for s in &f.stages {
             let _ = write!(h, "<th>{}</th>", esc(&s.name));
@@ -401,7 +419,7 @@ fn breakdowns_html(h: &mut String, fi: usize, f: &super::model::FunnelView, min:
     }
 }
 
-fn attendance_html(h: &mut String, m: &ReportModel) {
+fn attendance_html(h: &mut String, m: &ReportModel, weeks_svg: &str) {
     let min = m.min_cell;
     let a = &m.attendance;
     let title = match a.show_rate.rate {
@@ -461,7 +479,11 @@ fn attendance_html(h: &mut String, m: &ReportModel) {
         days(d.p75),
         show(a.met_before_digital_touch, min)
     );
-    h.push_str("<h3 id=\"weeks\">New and active people by week</h3>\n<table>\n<thead><tr><th>Week</th><th>New people</th><th>People who took part</th></tr></thead>\n<tbody>\n");
+    let _ = write!(
+        h,
+        "<h3 id=\"weeks\">New and active people by week</h3>\n<div class=\"chart\">{weeks_svg}</div>\n"
+    );
+    h.push_str("<table>\n<thead><tr><th>Week</th><th>New people</th><th>People who took part</th></tr></thead>\n<tbody>\n");
     for w in &m.weeks {
         let _ = writeln!(
             h,
@@ -473,6 +495,43 @@ fn attendance_html(h: &mut String, m: &ReportModel) {
         );
     }
     h.push_str("</tbody>\n</table>\n<p class=\"note\">New: first seen that week in any export. Took part: did something themselves (posted, replied, RSVP'd, came to a meeting, joined, subscribed, filled a form); being texted or added to a group does not count.</p>\n</section>\n");
+}
+
+/// Days in words for a title: "5 hours", "1 day", "4 days".
+pub fn days_words(d: f64) -> String {
+    if d < 1.0 {
+        let h = (d * 24.0).round().max(1.0) as u64;
+        format!("{h} hour{}", if h == 1 { "" } else { "s" })
+    } else {
+        let n = d.round() as u64;
+        format!("{n} day{}", if n == 1 { "" } else { "s" })
+    }
+}
+
+/// The finding a breakdown chart's title states, when the numbers support one: the bucket
+/// reaching stage `k` most often against the one reaching it least often, when their 95%
+/// intervals do not overlap ("\u{201c}sms\u{201d} reaches \u{201c}RSVP'd\u{201d} 2.1× as often as
+/// \u{201c}email\u{201d}").
+pub fn breakdown_finding(b: &super::model::BreakdownView, k: usize, stage: &str) -> Option<String> {
+    let rated: Vec<(&str, crate::funnel::stats::Rate)> = b
+        .buckets
+        .iter()
+        .filter(|x| x.value != "unknown")
+        .filter_map(|x| x.rates_from_entry.get(k).copied().flatten().map(|r| (x.value.as_str(), r)))
+        .collect();
+    let best = rated.iter().max_by(|a, b| a.1.value.total_cmp(&b.1.value))?;
+    let worst = rated.iter().min_by(|a, b| a.1.value.total_cmp(&b.1.value))?;
+    if best.0 == worst.0 || best.1.low <= worst.1.high {
+        return None;
+    }
+    let ratio = match worst.1.value {
+        w if w > 0.0 => format!("{:.1}× as often as", best.1.value / w),
+        _ => "far more often than".to_string(),
+    };
+    Some(format!(
+        "\u{201c}{}\u{201d} reaches \u{201c}{stage}\u{201d} {ratio} \u{201c}{}\u{201d}",
+        best.0, worst.0
+    ))
 }
 
 /// The finding a funnel's chart title states.

@@ -28,6 +28,8 @@ struct Output {
 fn render(m: &ReportModel) -> anyhow::Result<Vec<Output>> {
     let mut out = Vec::new();
     let mut svgs = Vec::new();
+    let mut breakdown_svgs = Vec::new();
+    let mut timing_svgs = Vec::new();
     for (i, f) in m.funnels.iter().enumerate() {
         let slug = slug(&f.name, i);
         let bars: Vec<charts::FunnelBar> = f
@@ -74,6 +76,101 @@ fn render(m: &ReportModel) -> anyhow::Result<Vec<Output>> {
             bytes: cc.png,
         });
         svgs.push((strip_xml_decl(&fc.svg), strip_xml_decl(&cc.svg)));
+        // Breakdowns: the rate to one stage per bucket, with intervals.
+        let mut bsvgs = Vec::new();
+        for (bi, b) in f.breakdowns.iter().enumerate() {
+            let k = breakdown_target(b, f.stages.len());
+            let stage = f.stages.get(k).map(|s| s.name.clone()).unwrap_or_default();
+            let bars: Vec<charts::RateBar> = b
+                .buckets
+                .iter()
+                .map(|x| {
+                    let r = x.rates_from_entry.get(k).copied().flatten();
+                    let entered = x.counts.first().copied().flatten();
+                    charts::RateBar {
+                        label: x.value.clone(),
+                        rate: r.map(|r| r.value),
+                        interval: r.map(|r| (r.low, r.high)),
+                        shown: match (r, entered) {
+                            (Some(r), Some(n)) => format!("{} of {}", model::pct(r.value), model::thousands(n)),
+                            _ => format!("{} people", show(x.counts.first().copied().flatten(), m.min_cell)),
+                        },
+                    }
+                })
+                .collect();
+            let title = html::breakdown_finding(b, k, &stage)
+                .unwrap_or_else(|| format!("Who reached \u{201c}{stage}\u{201d}, by {}", html::breakdown_words(&b.name)));
+            let chart = charts::rate_chart(
+                &title,
+                &format!("{}: share of each bucket's newcomers who reached \u{201c}{stage}\u{201d}", f.name),
+                &bars,
+            )?;
+            out.push(Output {
+                path: format!("charts/breakdown-{slug}-{}.svg", bi + 1),
+                bytes: chart.svg.clone().into_bytes(),
+            });
+            out.push(Output {
+                path: format!("charts/breakdown-{slug}-{}.png", bi + 1),
+                bytes: chart.png,
+            });
+            out.push(Output {
+                path: format!("tables/breakdown-{slug}-{}.csv", bi + 1),
+                bytes: breakdown_csv(m, f, b),
+            });
+            bsvgs.push((strip_xml_decl(&chart.svg), title));
+        }
+        breakdown_svgs.push(bsvgs);
+        // Time to convert: the deepest stage whose histogram has at least three publishable
+        // bins (a shape, not two bars), else the deepest with any.
+        let published = |t: &&model::TimingView| t.from_entry.histogram.iter().filter(|c| c.is_some()).count();
+        let timing = f
+            .time_to_convert
+            .iter()
+            .rev()
+            .find(|t| published(t) >= 3)
+            .or_else(|| f.time_to_convert.iter().rev().find(|t| published(t) > 0));
+        match timing {
+            Some(t) => {
+                let bins: Vec<charts::Bin> = t
+                    .from_entry
+                    .histogram
+                    .iter()
+                    .zip(HISTOGRAM_LABELS)
+                    .map(|(c, l)| charts::Bin {
+                        label: l.to_string(),
+                        count: *c,
+                        shown: show(*c, m.min_cell),
+                    })
+                    .collect();
+                let title = match t.from_entry.median {
+                    Some(d) => format!(
+                        "Half of those who reached \u{201c}{}\u{201d} did so within {}",
+                        t.name,
+                        html::days_words(d)
+                    ),
+                    None => format!("Time from entry to \u{201c}{}\u{201d}", t.name),
+                };
+                let chart = charts::histogram_chart(
+                    &title,
+                    &format!("{}: people by days from entering the funnel to \u{201c}{}\u{201d}", f.name, t.name),
+                    &bins,
+                )?;
+                out.push(Output {
+                    path: format!("charts/timing-{slug}.svg"),
+                    bytes: chart.svg.clone().into_bytes(),
+                });
+                out.push(Output {
+                    path: format!("charts/timing-{slug}.png"),
+                    bytes: chart.png,
+                });
+                timing_svgs.push(Some(strip_xml_decl(&chart.svg)));
+            }
+            None => timing_svgs.push(None),
+        }
+        out.push(Output {
+            path: format!("tables/timing-{slug}.csv"),
+            bytes: timing_csv(m, f),
+        });
         out.push(Output {
             path: format!("tables/funnel-{slug}.csv"),
             bytes: funnel_csv(m, f),
@@ -87,9 +184,41 @@ fn render(m: &ReportModel) -> anyhow::Result<Vec<Output>> {
         path: "tables/quality.csv".into(),
         bytes: quality_csv(m),
     });
+    // New and active people by week.
+    let points: Vec<charts::TrendPoint> = m
+        .weeks
+        .iter()
+        .map(|w| charts::TrendPoint {
+            label: w.period.rsplit('-').next().unwrap_or(&w.period).to_string(),
+            a: w.new_people,
+            b: w.active_people,
+        })
+        .collect();
+    let trend = charts::trend_chart("New and active people by week", "new people", "people who took part", &points)?;
+    out.push(Output {
+        path: "charts/weeks.svg".into(),
+        bytes: trend.svg.clone().into_bytes(),
+    });
+    out.push(Output {
+        path: "charts/weeks.png".into(),
+        bytes: trend.png,
+    });
+    out.push(Output {
+        path: "tables/weeks.csv".into(),
+        bytes: weeks_csv(m),
+    });
     out.push(Output {
         path: "index.html".into(),
-        bytes: html::render(m, &html::ChartSvgs { funnels: svgs }).into_bytes(),
+        bytes: html::render(
+            m,
+            &html::ChartSvgs {
+                funnels: svgs,
+                breakdowns: breakdown_svgs,
+                timing: timing_svgs,
+                weeks: strip_xml_decl(&trend.svg),
+            },
+        )
+        .into_bytes(),
     });
     out.push(Output {
         path: "summary.md".into(),
@@ -117,6 +246,105 @@ pub fn cohort_target(f: &model::FunnelView) -> usize {
         .rev()
         .find(|&k| weeks > 0 && f.cohorts.iter().filter(|c| c.rates.get(k).copied().flatten().is_some()).count() * 2 >= weeks)
         .unwrap_or(1.min(f.stages.len().saturating_sub(1)))
+}
+
+/// Bin labels of the time-to-convert histograms (`funnel::stats::HISTOGRAM_EDGES_DAYS`).
+const HISTOGRAM_LABELS: [&str; 8] = ["same day", "1 d", "2–3 d", "4–6 d", "7–13 d", "14–29 d", "30–59 d", "60+ d"];
+
+/// The stage a breakdown chart follows: the deepest stage at which at least two buckets have
+/// a publishable rate, else the second stage.
+pub fn breakdown_target(b: &model::BreakdownView, stages: usize) -> usize {
+    (1..stages)
+        .rev()
+        .find(|&k| {
+            b.buckets
+                .iter()
+                .filter(|x| x.rates_from_entry.get(k).copied().flatten().is_some())
+                .count()
+                >= 2
+        })
+        .unwrap_or(1.min(stages.saturating_sub(1)))
+}
+
+fn breakdown_csv(m: &ReportModel, f: &model::FunnelView, b: &model::BreakdownView) -> Vec<u8> {
+    let mut header: Vec<String> = vec!["bucket".into()];
+    for s in &f.stages {
+        header.push(s.name.clone());
+        header.push(format!("{} rate from entry", s.name));
+        header.push(format!("{} rate low", s.name));
+        header.push(format!("{} rate high", s.name));
+    }
+    header.push("clearly_differs_from".into());
+    let rows = b
+        .buckets
+        .iter()
+        .map(|x| {
+            let mut r = vec![x.value.clone()];
+            for (k, c) in x.counts.iter().enumerate() {
+                r.push(cell_text(*c, m.min_cell));
+                r.extend(rate_cols(x.rates_from_entry.get(k).copied().flatten()));
+            }
+            r.push(x.clearly_differs_from.join("; "));
+            r
+        })
+        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    csv_bytes(&header, rows)
+}
+
+fn timing_csv(m: &ReportModel, f: &model::FunnelView) -> Vec<u8> {
+    let mut header: Vec<String> = [
+        "stage",
+        "people",
+        "median_days",
+        "p25_days",
+        "p75_days",
+        "p90_days",
+        "mean_days",
+        "median_days_from_previous",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    header.extend(HISTOGRAM_LABELS.iter().map(|l| format!("people {l}")));
+    let d = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_default();
+    let rows = f
+        .time_to_convert
+        .iter()
+        .map(|t| {
+            let e = &t.from_entry;
+            let mut r = vec![
+                t.name.clone(),
+                cell_text(e.people, m.min_cell),
+                d(e.median),
+                d(e.p25),
+                d(e.p75),
+                d(e.p90),
+                d(e.mean),
+                d(t.from_previous.as_ref().and_then(|p| p.median)),
+            ];
+            r.extend(e.histogram.iter().map(|c| cell_text(*c, m.min_cell)));
+            r
+        })
+        .collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    csv_bytes(&header, rows)
+}
+
+fn weeks_csv(m: &ReportModel) -> Vec<u8> {
+    let rows = m
+        .weeks
+        .iter()
+        .map(|w| {
+            vec![
+                w.period.clone(),
+                w.start.clone(),
+                cell_text(w.new_people, m.min_cell),
+                cell_text(w.active_people, m.min_cell),
+            ]
+        })
+        .collect();
+    csv_bytes(&["week", "start", "new_people", "active_people"], rows)
 }
 
 fn strip_xml_decl(svg: &str) -> String {
