@@ -6,7 +6,12 @@
 
 use std::fmt::Write;
 
-use super::model::{pct, show, thousands, Cell, ReportModel};
+use super::model::{pct, thousands, Cell, ReportModel};
+
+/// A published count as HTML text: "1,234", or "&lt;10" when hidden.
+fn show(c: Cell, min: u64) -> String {
+    esc(&super::model::show(c, min))
+}
 
 pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
@@ -573,7 +578,7 @@ pub fn reason_words(code: &str) -> String {
 const METHOD: &str = r#"<section id="method">
 <h2>How to read this</h2>
 <dl>
-<dt>People, not messages</dt><dd>Every count is of people. turnout joins the exports of every tool into one timeline per person, linking records that share an email, a phone number or a tool id (and, within one group chat, a display name). Organizers are left out of every count.</dd>
+<dt>People, not messages</dt><dd>Every count is of people. turnout joins the exports of every tool into one timeline per person, linking records that share an email, a phone number or a tool id (and, within one group chat, a display name; when the pipeline allows it, a name alone joins the one person with that name at the same worksite or meeting). The data-quality section says how many records were joined by each rule. Organizers are left out of every count.</dd>
 <dt>Entering the funnel</dt><dd>A person enters on the first day they reach the first stage, over all the data we have, and belongs to the week of that day (their cohort). Entering again later does not count twice.</dd>
 <dt>Moving up</dt><dd>Each later stage counts when it happens after the previous one and within the funnel's window from entry. One action never counts for two stages; "came back" needs a different meeting than the first one. A sign-in sheet with only a date counts as happening that day.</dd>
 <dt>Of previous stage / of everyone who entered</dt><dd>Conversion from the stage just above, and from the top of the funnel. The range in brackets is where the true rate very likely lies; with few people it is wide.</dd>
