@@ -147,6 +147,14 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
                 say!("{}", out.summary.trim_end());
                 say!();
                 say!("Report: {}", out.report_dir.join("index.html").display());
+                if let Some(a) = &out.action_lists {
+                    let parts: Vec<String> = a.counts.iter().map(|(f, n)| format!("{f}: {n}")).collect();
+                    say!(
+                        "Action lists for organizers (they name people: keep them private): {} ({})",
+                        a.dir.display(),
+                        parts.join(", ")
+                    );
+                }
             }
             Ok(out.exit)
         }

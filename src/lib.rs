@@ -6,6 +6,7 @@
 //! strategist reads). `schema` is the only contract between the stages; `tables` is where polars
 //! reads and writes them; `run` wires the stages together for `turnout run`.
 
+pub mod actions;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -39,6 +39,8 @@ pub struct RunOutcome {
     pub exit: ExitCode,
     pub warnings: Vec<String>,
     pub model: model::ReportModel,
+    /// The organizers' action lists, when the pipeline asks for them.
+    pub action_lists: Option<crate::actions::Written>,
 }
 
 /// Share of a source's rows that may be quarantined before the run exits with code 1.
@@ -202,6 +204,10 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
         "durations_ms": timings,
     });
     let dir = report::publish(&plan.reports_dir(), &m, &run_json).map_err(TurnoutError::Internal)?;
+    // Person-level lists for organizers, only when asked for: never in or linked from the report.
+    let action_lists = crate::actions::write(&plan, &period, &ing.events, &res).map_err(|e| {
+        TurnoutError::Internal(e.context(format!("cannot write the action lists under {}", plan.restricted_dir().display())))
+    })?;
     let _ = t;
     let summary = report::summary(&m);
     let exit = if warnings.is_empty() {
@@ -215,6 +221,7 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
         exit,
         warnings,
         model: m,
+        action_lists,
     })
 }
 

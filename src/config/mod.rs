@@ -279,6 +279,8 @@ pub struct Predicate {
 pub struct ReportPlan {
     pub min_cell: u64,
     pub cohort_weeks: usize,
+    /// Write the organizers' action lists (names people; owner-only, never linked).
+    pub action_lists: bool,
 }
 
 impl Plan {
@@ -288,6 +290,11 @@ impl Plan {
     }
 
     /// Folder of this pipeline's person-level tables (pseudonymised, owner-only).
+    /// Folder of this pipeline's organizer action lists: `<root>/restricted/<name>`.
+    pub fn restricted_dir(&self) -> PathBuf {
+        self.root.join("restricted").join(&self.name)
+    }
+
     pub fn work_dir(&self) -> PathBuf {
         self.root.join("work").join(&self.name)
     }

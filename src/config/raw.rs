@@ -208,4 +208,6 @@ pub struct RawReport {
     pub min_cell: Option<S<i64>>,
     /// Weeks of entry cohorts shown (default 12).
     pub cohort_weeks: Option<S<i64>>,
+    /// Write the organizers' person-level action lists to `restricted/<pipeline>/` (default false).
+    pub action_lists: Option<S<bool>>,
 }

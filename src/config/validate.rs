@@ -493,6 +493,7 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
     let mut report = ReportPlan {
         min_cell: 10,
         cohort_weeks: 12,
+        action_lists: false,
     };
     if let Some(r) = &raw.report {
         let r = r.get_ref();
@@ -513,6 +514,9 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
             } else {
                 report.cohort_weeks = *w.get_ref() as usize;
             }
+        }
+        if let Some(a) = &r.action_lists {
+            report.action_lists = *a.get_ref();
         }
     }
 

@@ -444,7 +444,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
                 found.iter().for_each(|&k| corr.push(k));
             }
             if i < n_events && matches!(e.action, Action::Rsvp | Action::RsvpConfirmed | Action::Attended) {
-                if let Some(day) = e.occasion.as_deref().and_then(|o| o.rsplit_once('@')).map(|(_, d)| d) {
+                if let Some(day) = e.occasion.as_deref().and_then(crate::ingest::occasions::meeting_date) {
                     let s = format!("D\u{1f}{day}");
                     let next = corr_list.len() as u32;
                     let id = *corr_ids.entry(s.clone()).or_insert(next);
