@@ -271,14 +271,44 @@ fn cell(v: u64, min: u64) -> Cell {
     }
 }
 
-/// Complementary suppression for cells whose total is published: a column never holds exactly
-/// one hidden cell (else total minus the others reveals it); the smallest shown cell is hidden too.
-pub fn complement(cells: &mut [Cell]) {
-    if cells.iter().filter(|c| c.is_none()).count() == 1 {
-        if let Some(i) = (0..cells.len()).filter(|&i| cells[i].is_some()).min_by_key(|&i| (cells[i], i)) {
-            cells[i] = None;
+/// Complementary suppression for cells whose total is published: while some hidden small
+/// cell could be worked out from the total and the shown cells ([`protected`]), the smallest
+/// shown cell is hidden too. `truth` holds the cells' true values, in the same order.
+pub fn complement(cells: &mut [Cell], truth: &[u64], min: u64) {
+    while !protected(cells, truth, min) {
+        match (0..cells.len()).filter(|&i| cells[i].is_some()).min_by_key(|&i| (cells[i], i)) {
+            Some(i) => cells[i] = None,
+            None => return,
         }
     }
+}
+
+/// Whether every hidden cell below `min` keeps at least two possible values for a reader who
+/// knows the total, every shown cell, which hidden cells are below `min` (0..min-1) and that the
+/// other hidden cells (complements) lie between `min` and the smallest shown cell. This reader
+/// knows more than the report tells (it shows every hidden cell alike), so passing is safe.
+pub fn protected(cells: &[Cell], truth: &[u64], min: u64) -> bool {
+    let hidden: Vec<usize> = (0..cells.len()).filter(|&i| cells[i].is_none()).collect();
+    if hidden.is_empty() {
+        return true;
+    }
+    let rest: u64 = hidden.iter().map(|&i| truth[i]).sum();
+    let top = cells.iter().flatten().min().copied().unwrap_or(u64::MAX).min(rest);
+    let bounds: Vec<(u64, u64)> = hidden
+        .iter()
+        .map(|&i| if truth[i] < min { (0, min - 1) } else { (min, top.max(min)) })
+        .collect();
+    let (lb_sum, ub_sum): (u64, u64) = bounds.iter().fold((0, 0), |(l, u), b| (l + b.0, u.saturating_add(b.1)));
+    hidden.iter().zip(&bounds).all(|(&i, &(lb, ub))| {
+        if truth[i] >= min {
+            return true;
+        }
+        let others_lb = lb_sum - lb;
+        let others_ub = ub_sum.saturating_sub(ub);
+        let lo = rest.saturating_sub(others_ub).max(lb);
+        let hi = rest.saturating_sub(others_lb).min(ub);
+        hi > lo
+    })
 }
 
 fn distribution_view(d: &Distribution, min: u64) -> DistributionView {
@@ -286,7 +316,7 @@ fn distribution_view(d: &Distribution, min: u64) -> DistributionView {
     let shown = |v: Option<f64>| if people.is_some() { v } else { None };
     let mut histogram: Vec<Cell> = d.histogram.iter().map(|&v| cell(v, min)).collect();
     if people.is_some() {
-        complement(&mut histogram);
+        complement(&mut histogram, &d.histogram, min);
     } else {
         histogram.iter_mut().for_each(|c| *c = None);
     }
@@ -317,6 +347,12 @@ fn show_view(c: &ShowCounts, min: u64) -> ShowView {
 }
 
 fn attendance_view(o: &Organizing, min: u64) -> AttendanceView {
+    let raw: Vec<(u64, u64)> = o
+        .show_rate_by_occasion
+        .iter()
+        .filter(|x| x.marked)
+        .map(|x| (x.counts.rsvps, x.counts.showed))
+        .collect();
     let mut by_occasion: Vec<OccasionView> = o
         .show_rate_by_occasion
         .iter()
@@ -333,7 +369,8 @@ fn attendance_view(o: &Organizing, min: u64) -> AttendanceView {
             .iter()
             .map(|x| if col == 0 { x.show.rsvps } else { x.show.showed })
             .collect();
-        complement(&mut cells);
+        let truth: Vec<u64> = raw.iter().map(|r| if col == 0 { r.0 } else { r.1 }).collect();
+        complement(&mut cells, &truth, min);
         for (x, c) in by_occasion.iter_mut().zip(cells) {
             if col == 0 {
                 x.show.rsvps = c
@@ -477,15 +514,11 @@ fn funnel_view(f: &FunnelMetrics, min: u64) -> FunnelView {
     // published, so a column must never hold exactly one suppressed cell.
     let mut cohort_cells: Vec<Vec<Cell>> = f.cohorts.iter().map(|c| c.counts.iter().map(|&v| cell(v, min)).collect()).collect();
     for k in 0..n {
-        let hidden = cohort_cells.iter().filter(|r| r[k].is_none()).count();
-        if hidden == 1 {
-            // hide the smallest published cell of the column as well
-            if let Some(r) = (0..cohort_cells.len())
-                .filter(|&r| cohort_cells[r][k].is_some())
-                .min_by_key(|&r| (cohort_cells[r][k], r))
-            {
-                cohort_cells[r][k] = None;
-            }
+        let mut col: Vec<Cell> = cohort_cells.iter().map(|r| r[k]).collect();
+        let truth: Vec<u64> = f.cohorts.iter().map(|c| c.counts[k]).collect();
+        complement(&mut col, &truth, min);
+        for (r, c) in cohort_cells.iter_mut().zip(col) {
+            r[k] = c;
         }
     }
     let cohorts = f
@@ -549,7 +582,8 @@ fn funnel_view(f: &FunnelMetrics, min: u64) -> FunnelView {
             // Buckets add up to the published stage counts.
             for k in 0..n {
                 let mut col: Vec<Cell> = buckets.iter().map(|x| x.counts[k]).collect();
-                complement(&mut col);
+                let truth: Vec<u64> = b.buckets.iter().map(|x| x.counts[k]).collect();
+                complement(&mut col, &truth, min);
                 for (x, c) in buckets.iter_mut().zip(col) {
                     x.counts[k] = c;
                 }
