@@ -52,6 +52,9 @@ pub enum Command {
         /// No progress or summary output (errors still go to stderr).
         #[arg(long, short)]
         quiet: bool,
+        /// Parse every export again instead of reusing the parsed-file cache (work/<pipeline>/cache).
+        #[arg(long)]
+        rebuild: bool,
     },
     /// Validate a pipeline file and peek at its inputs (files found, headers match); writes nothing.
     Check {
@@ -93,6 +96,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
         period: None,
         as_of: None,
         quiet: false,
+        rebuild: false,
     });
     match dispatch(command) {
         Ok(code) => code,
@@ -122,6 +126,7 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
             period,
             as_of,
             quiet,
+            rebuild,
         } => {
             let pipeline = pipeline.unwrap_or_else(crate::config::default_pipeline);
             let choice = match (period, as_of) {
@@ -139,7 +144,7 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
                     eprintln!("turnout: {s}…");
                 }
             };
-            let out = crate::run::run(&pipeline, &choice, &progress)?;
+            let out = crate::run::run_with(&pipeline, &choice, &crate::run::RunOptions { rebuild }, &progress)?;
             for w in &out.warnings {
                 eprintln!("warning: {w}");
             }

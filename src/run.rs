@@ -46,7 +46,18 @@ pub struct RunOutcome {
 /// Share of a source's rows that may be quarantined before the run exits with code 1.
 pub const MAX_QUARANTINE_SHARE: f64 = 0.05;
 
+/// Options of `turnout run` beyond the period.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Parse every export again instead of using the parsed-file cache.
+    pub rebuild: bool,
+}
+
 pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> Result<RunOutcome> {
+    run_with(pipeline, choice, &RunOptions::default(), progress)
+}
+
+pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunOutcome> {
     let t0 = Instant::now();
     let mut timings: BTreeMap<&str, u128> = BTreeMap::new();
     let plan = config::load(pipeline)?;
@@ -78,7 +89,15 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
 
     progress("reading exports");
     let t = Instant::now();
-    let mut ing = ingest::ingest(&plan)?;
+    let cache = ingest::CacheOptions {
+        dir: plan.work_dir().join("cache"),
+        rebuild: opts.rebuild,
+    };
+    if let Some(parent) = cache.dir.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| TurnoutError::Internal(anyhow::anyhow!("cannot create {}: {e}", parent.display())))?;
+        crate::privacy::owner_only(parent).map_err(|e| TurnoutError::Internal(e.into()))?;
+    }
+    let mut ing = ingest::ingest_with(&plan, Some(&cache))?;
     timings.insert("ingest", t.elapsed().as_millis());
     let Some(cutoff) = ing.events.iter().map(|e| e.ts).max() else {
         return Err(TurnoutError::input(
@@ -195,7 +214,7 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
         "period": period.label,
         "data_through": timeutil::iso(cutoff),
         // Files by label and hash only: a file name can name a person (work/<pipeline>/inputs.json maps them).
-        "inputs": ing.files.iter().map(|f| json!({ "source": f.source, "file": model::file_label(&ing.files, f), "sha256": f.sha256, "bytes": f.bytes, "rows": f.rows, "events": f.events, "quarantined": f.quarantined, "skipped": f.skipped })).collect::<Vec<_>>(),
+        "inputs": ing.files.iter().map(|f| json!({ "source": f.source, "file": model::file_label(&ing.files, f), "sha256": f.sha256, "bytes": f.bytes, "rows": f.rows, "events": f.events, "quarantined": f.quarantined, "skipped": f.skipped, "cached": f.cached })).collect::<Vec<_>>(),
         "counts": { "events": ing.events.len(), "quarantined": ing.quarantine.len(), "persons": res.persons.len() },
         "person_ids": { "previous_run": res.stats.has_previous_ids, "kept": res.stats.ids_kept, "new": res.stats.ids_new, "merged": res.stats.ids_merged, "split": res.stats.ids_split },
         "occasions": { "meetings_table": ing.occasions, "same_day_fallback": same_day },

@@ -113,7 +113,7 @@ pub fn events_schema(attributes: &[String]) -> polars::prelude::Schema {
 macro_rules! str_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name { $($variant),+ }
 
         impl $name {
@@ -227,7 +227,7 @@ impl Action {
 }
 
 /// One canonical event, as a parser produces it (identifiers raw, as seen in the export).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     pub event_id: u64,
     /// Microseconds since the Unix epoch, UTC; the start of the precision interval.
@@ -255,7 +255,7 @@ pub struct Event {
 }
 
 /// One row that could not become an event, kept with the reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QuarantinedRow {
     pub source: String,
     pub file: String,

@@ -11,6 +11,7 @@
 //! Adding a tool = one file here implementing [`Parser`] + one line in [`parser_for`].
 
 pub mod archive;
+pub mod cache;
 pub mod csv;
 pub mod dates;
 pub mod occasions;
@@ -108,7 +109,7 @@ pub struct Input<'a> {
 }
 
 /// Per-file facts for the data-quality section and `run.json`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileStats {
     pub source: String,
     pub file: String,
@@ -122,6 +123,9 @@ pub struct FileStats {
     pub skipped: u64,
     /// What the reader decided: encoding, delimiter, timestamp format.
     pub notes: BTreeMap<String, String>,
+    /// Read from the parsed-file cache instead of parsed again (see [`cache`]).
+    #[serde(default)]
+    pub cached: bool,
 }
 
 /// Where a parser puts what it read from one file.
@@ -257,8 +261,22 @@ fn units(parser: &dyn Parser, shown: &str, bytes: Vec<u8>) -> Result<Vec<(String
 /// Reads every file of every source. Files that cannot be read at all are gathered and
 /// reported together as one input error.
 pub fn ingest(plan: &Plan) -> Result<Ingested> {
+    ingest_with(plan, None)
+}
+
+/// Where and how to use the parsed-file cache.
+#[derive(Debug, Clone)]
+pub struct CacheOptions {
+    pub dir: std::path::PathBuf,
+    /// Parse every file again (the cache is still refreshed).
+    pub rebuild: bool,
+}
+
+/// [`ingest`] with the parsed-file cache (see [`cache`]): unchanged files are not parsed again.
+pub fn ingest_with(plan: &Plan, cache_opts: Option<&CacheOptions>) -> Result<Ingested> {
     let mut out = Ingested::default();
     let mut errors = Vec::new();
+    let mut used_keys: std::collections::HashSet<String> = std::collections::HashSet::new();
     for source in &plan.sources {
         let parser = parser_for(source.tool).expect("validated: every source's tool has a parser");
         let organizers = Organizers::new(source);
@@ -275,49 +293,91 @@ pub fn ingest(plan: &Plan) -> Result<Ingested> {
                     continue;
                 }
             };
-            let units = match units(parser, &shown, bytes) {
-                Ok(u) => u,
-                Err(d) => {
-                    errors.push(d);
-                    continue;
+            let key = cache_opts.map(|_| {
+                let hash: [u8; 32] = Sha256::digest(&bytes).into();
+                cache::key(plan, source, &shown, &hash)
+            });
+            let cached = match (cache_opts, &key) {
+                (Some(c), Some(k)) if !c.rebuild => cache::load(&c.dir, k),
+                _ => None,
+            };
+            let from_cache = cached.is_some();
+            let parsed: Vec<cache::Unit> = match cached {
+                Some(u) => u,
+                None => {
+                    let units = match units(parser, &shown, bytes) {
+                        Ok(u) => u,
+                        Err(d) => {
+                            errors.push(d);
+                            continue;
+                        }
+                    };
+                    let mut parsed = Vec::with_capacity(units.len());
+                    let mut failed = false;
+                    for (unit, bytes) in units {
+                        let input = Input {
+                            plan,
+                            source,
+                            path,
+                            shown: unit.clone(),
+                            bytes: &bytes,
+                        };
+                        let mut sink = Sink::new(source, &unit, &bytes);
+                        match parser.parse(&input, &mut sink) {
+                            Ok(()) => parsed.push(cache::Unit {
+                                events: sink.events,
+                                identities: sink.identities,
+                                quarantine: sink.quarantine,
+                                stats: sink.stats,
+                            }),
+                            Err(d) => {
+                                errors.push(d);
+                                failed = true;
+                            }
+                        }
+                    }
+                    if failed {
+                        continue;
+                    }
+                    if let (Some(c), Some(k)) = (cache_opts, &key) {
+                        // A cache that cannot be written only costs time next run.
+                        let _ = cache::store(&c.dir, k, &parsed);
+                    }
+                    parsed
                 }
             };
-            for (unit, bytes) in units {
-                let input = Input {
-                    plan,
-                    source,
-                    path,
-                    shown: unit.clone(),
-                    bytes: &bytes,
-                };
-                let mut sink = Sink::new(source, &unit, &bytes);
-                match parser.parse(&input, &mut sink) {
-                    Ok(()) => {
-                        for e in sink.events.iter_mut() {
-                            e.organizer = e.organizer || organizers.matches(e);
-                        }
-                        // The same record twice in a source (an export dropped in twice, chats
-                        // exported with overlapping periods) has the same id: keep it once.
-                        let before = sink.events.len();
-                        sink.events.retain(|e| seen.insert(e.event_id));
-                        let dups = (before - sink.events.len()) as u64;
-                        if dups > 0 {
-                            sink.stats.events -= dups;
-                            sink.stats.skipped += dups;
-                            sink.note(
-                                "duplicates",
-                                format!("{dups} record(s) already read from another file of this source"),
-                            );
-                        }
-                        sink.identities.retain(|e| seen.insert(e.event_id));
-                        out.events.append(&mut sink.events);
-                        out.identities.append(&mut sink.identities);
-                        out.quarantine.append(&mut sink.quarantine);
-                        out.files.push(sink.stats);
-                    }
-                    Err(d) => errors.push(d),
-                }
+            if let Some(k) = key {
+                used_keys.insert(k);
             }
+            for mut unit in parsed {
+                unit.stats.cached = from_cache;
+                for e in unit.events.iter_mut() {
+                    e.organizer = e.organizer || organizers.matches(e);
+                }
+                // The same record twice in a source (an export dropped in twice, chats
+                // exported with overlapping periods) has the same id: keep it once.
+                let before = unit.events.len();
+                unit.events.retain(|e| seen.insert(e.event_id));
+                let dups = (before - unit.events.len()) as u64;
+                if dups > 0 {
+                    unit.stats.events -= dups;
+                    unit.stats.skipped += dups;
+                    unit.stats.notes.insert(
+                        "duplicates".into(),
+                        format!("{dups} record(s) already read from another file of this source"),
+                    );
+                }
+                unit.identities.retain(|e| seen.insert(e.event_id));
+                out.events.append(&mut unit.events);
+                out.identities.append(&mut unit.identities);
+                out.quarantine.append(&mut unit.quarantine);
+                out.files.push(unit.stats);
+            }
+        }
+    }
+    if let Some(c) = cache_opts {
+        if errors.is_empty() {
+            let _ = cache::prune(&c.dir, &used_keys);
         }
     }
     if !errors.is_empty() {
