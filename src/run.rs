@@ -43,9 +43,6 @@ pub struct RunOutcome {
     pub action_lists: Option<crate::actions::Written>,
 }
 
-/// Share of a source's rows that may be quarantined before the run exits with code 1.
-pub const MAX_QUARANTINE_SHARE: f64 = 0.05;
-
 /// Options of `turnout run` beyond the period.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -187,24 +184,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
         identity: &res.stats,
     });
 
-    for s in &plan.sources {
-        let (rows, bad): (u64, u64) = ing
-            .files
-            .iter()
-            .filter(|f| f.source == s.name)
-            .fold((0, 0), |(r, b), f| (r + f.rows, b + f.quarantined));
-        if rows > 0 && bad as f64 / rows as f64 > MAX_QUARANTINE_SHARE {
-            warnings.push(format!(
-                "source {:?}: {} of {} rows set aside ({:.0}%, more than {:.0}%); see work/{}/quarantine.parquet",
-                s.name,
-                bad,
-                rows,
-                100.0 * bad as f64 / rows as f64,
-                MAX_QUARANTINE_SHARE * 100.0,
-                plan.name
-            ));
-        }
-    }
+    warnings.extend(quality_warnings(&plan, &ing, &period));
 
     progress("publishing the report");
     let t = Instant::now();
@@ -353,6 +333,59 @@ pub fn load_overrides(plan: &Plan) -> Result<Vec<identity::Override>> {
         None => Ok(Vec::new()),
         Some(p) => identity::overrides::load(plan, p).map_err(TurnoutError::Config),
     }
+}
+
+/// The pipeline's `[checks]`: a source with too many rows set aside, a source whose newest
+/// record is far behind the others, a source expected every week with nothing in the reported
+/// week. Each is a warning (the report is published; the run exits 1). No personal data.
+pub fn quality_warnings(plan: &Plan, ing: &ingest::Ingested, period: &Period) -> Vec<String> {
+    let c = &plan.checks;
+    let mut out = Vec::new();
+    let newest_all = ing.events.iter().map(|e| e.ts).max().unwrap_or(0);
+    for s in &plan.sources {
+        let (rows, bad): (u64, u64) = ing
+            .files
+            .iter()
+            .filter(|f| f.source == s.name)
+            .fold((0, 0), |(r, b), f| (r + f.rows, b + f.quarantined));
+        if rows > 0 && bad as f64 / rows as f64 > c.max_quarantined_share {
+            out.push(format!(
+                "source {:?}: {} of {} rows set aside ({:.0}%, more than {:.0}%); see work/{}/quarantine.parquet",
+                s.name,
+                bad,
+                rows,
+                100.0 * bad as f64 / rows as f64,
+                c.max_quarantined_share * 100.0,
+                plan.name
+            ));
+        }
+        let newest = ing.events.iter().filter(|e| e.source == s.name).map(|e| e.ts).max();
+        if c.max_days_behind > 0 {
+            if let Some(n) = newest {
+                let behind = (newest_all - n) / 86_400_000_000;
+                if behind > c.max_days_behind as i64 {
+                    out.push(format!(
+                        "source {:?}: its newest record is {behind} days older than the newest of any source (more than {}); is its export up to date?",
+                        s.name, c.max_days_behind
+                    ));
+                }
+            }
+        }
+        if c.expect_weekly.contains(&s.name) {
+            let in_week = ing
+                .events
+                .iter()
+                .filter(|e| e.source == s.name)
+                .any(|e| e.ts >= period.start_us && e.ts < period.end_us);
+            if !in_week {
+                out.push(format!(
+                    "source {:?}: no records in {} although [checks] expect_weekly lists it; was this week's export dropped in?",
+                    s.name, period.label
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// Picks the report week.

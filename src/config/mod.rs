@@ -39,6 +39,26 @@ pub struct Plan {
     pub identity: IdentityPlan,
     pub funnels: Vec<FunnelPlan>,
     pub report: ReportPlan,
+    pub checks: ChecksPlan,
+}
+
+/// Data-quality thresholds: crossing one publishes the report but exits 1.
+#[derive(Debug, Clone)]
+pub struct ChecksPlan {
+    pub max_quarantined_share: f64,
+    /// 0: off.
+    pub max_days_behind: u32,
+    pub expect_weekly: Vec<String>,
+}
+
+impl Default for ChecksPlan {
+    fn default() -> Self {
+        ChecksPlan {
+            max_quarantined_share: 0.05,
+            max_days_behind: 14,
+            expect_weekly: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -26,6 +26,21 @@ pub struct RawPipelineFile {
     pub funnels: Vec<S<RawFunnel>>,
     #[serde(default)]
     pub report: Option<S<RawReport>>,
+    /// `[checks]`: data-quality thresholds that make a run exit 1.
+    #[serde(default)]
+    pub checks: Option<S<RawChecks>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChecks {
+    /// Share of a source's rows set aside above which the run warns (default 0.05).
+    pub max_quarantined_share: Option<S<f64>>,
+    /// A source whose newest record is more than this many days older than the newest record
+    /// of any source warns (default 14; 0 turns it off).
+    pub max_days_behind: Option<S<i64>>,
+    /// Sources that must have records in the reported week (default none).
+    pub expect_weekly: Option<Vec<S<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -520,6 +520,47 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
         }
     }
 
+    // [checks]
+    let mut checks = ChecksPlan::default();
+    if let Some(c) = &raw.checks {
+        let c = c.get_ref();
+        if let Some(v) = &c.max_quarantined_share {
+            if (0.0..=1.0).contains(v.get_ref()) {
+                checks.max_quarantined_share = *v.get_ref();
+            } else {
+                d.err(
+                    &v.span(),
+                    "max_quarantined_share must be between 0 and 1",
+                    "0.05 warns when more than 5% of a source's rows are set aside",
+                );
+            }
+        }
+        if let Some(v) = &c.max_days_behind {
+            match u32::try_from(*v.get_ref()) {
+                Ok(n) if n <= 3650 => checks.max_days_behind = n,
+                _ => d.err(
+                    &v.span(),
+                    "max_days_behind must be between 0 and 3650",
+                    "14 warns when a source's newest record is two weeks behind; 0 turns the check off",
+                ),
+            }
+        }
+        for name in c.expect_weekly.iter().flatten() {
+            if sources.iter().any(|s: &SourcePlan| &s.name == name.get_ref()) {
+                checks.expect_weekly.push(name.get_ref().clone());
+            } else {
+                d.err(
+                    &name.span(),
+                    format!("expect_weekly names {:?}, which is not a source of this pipeline", name.get_ref()),
+                    format!(
+                        "use one of: {}",
+                        sources.iter().map(|s| format!("{:?}", s.name)).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
     if !d.list.is_empty() {
         return Err(TurnoutError::Config(d.list));
     }
@@ -537,6 +578,7 @@ pub fn validate(path: &Path, text: &str) -> Result<Plan> {
         identity: IdentityPlan { match_on, ..identity },
         funnels,
         report,
+        checks,
     })
 }
 
