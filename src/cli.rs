@@ -73,6 +73,16 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         show_errors: usize,
     },
+    /// Erase a person (by email or phone) from every person-level table, action list and cache.
+    /// Published reports hold aggregates only and stay; remove the person from the exports too.
+    Forget {
+        /// Emails or phone numbers of the person.
+        #[arg(required = true)]
+        identifiers: Vec<String>,
+        /// Pipeline file. Default: pipelines/demo.toml.
+        #[arg(long)]
+        pipeline: Option<PathBuf>,
+    },
     /// Generate the synthetic demo campaign's exports (deterministic from the seed).
     Demo {
         /// Output folder.
@@ -204,6 +214,38 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
             let pipeline = pipeline.unwrap_or_else(crate::config::default_pipeline);
             let out = crate::run::evaluate_identity(&pipeline, &truth, show_errors)?;
             say!("{}", out.trim_end());
+            Ok(ExitCode::Published)
+        }
+        Command::Forget { identifiers, pipeline } => {
+            let pipeline = pipeline.unwrap_or_else(crate::config::default_pipeline);
+            let plan = crate::config::load(&pipeline)?;
+            let lock = crate::lock::RunLock::acquire(&plan.reports_dir()).map_err(|_| {
+                TurnoutError::Busy(
+                    crate::error::Diagnostic::new(plan.path.display().to_string(), 0, 0, "a run of this pipeline is in progress")
+                        .hint("wait for it to finish, then forget"),
+                )
+            })?;
+            let done = crate::forget::forget(&plan, &identifiers)?;
+            drop(lock);
+            if done.persons == 0 {
+                say!(
+                    "no person with that identifier in the last run's tables; the parsed-file cache was cleared ({} entries)",
+                    done.cache_entries
+                );
+            } else {
+                say!(
+                    "forgot {} person(s): {} row(s) from {} table(s) in {}, {} action-list row(s), {} cache entrie(s); recorded in forget.log without who",
+                    done.persons,
+                    done.rows,
+                    done.tables,
+                    plan.work_dir().display(),
+                    done.list_rows,
+                    done.cache_entries
+                );
+            }
+            say!(
+                "The exports under the pipeline's sources still hold this person: remove them there too, or the next run reads them again."
+            );
             Ok(ExitCode::Published)
         }
         Command::Demo { out, people, weeks, seed } => {

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod forget;
 pub mod funnel;
 pub mod identity;
 pub mod ingest;

@@ -228,6 +228,25 @@ pub fn read_parquet(path: &Path) -> anyhow::Result<DataFrame> {
     Ok(ParquetReader::new(file).finish()?)
 }
 
+/// Removes the rows of `persons` (by `person_id`) from a person-level table, rewriting it
+/// aside and renaming it into place. Returns the rows removed (0 and no rewrite when none
+/// match or the table has no `person_id`).
+pub fn drop_persons(path: &Path, persons: &std::collections::HashSet<String>) -> anyhow::Result<usize> {
+    let df = read_parquet(path)?;
+    let Ok(ids) = df.column(col::PERSON_ID) else { return Ok(0) };
+    let ids = ids.str()?.clone();
+    let keep: BooleanChunked = ids.iter().map(|v| Some(!v.is_some_and(|p| persons.contains(p)))).collect();
+    let removed = keep.iter().filter(|k| *k == Some(false)).count();
+    if removed == 0 {
+        return Ok(0);
+    }
+    let mut kept = df.filter(&keep)?;
+    let tmp = path.with_extension("parquet.tmp");
+    write_parquet(&mut kept, &tmp)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(removed)
+}
+
 /// Every string cell of a Parquet table (for audits: which values a table exposes).
 pub fn string_cells(path: &Path) -> anyhow::Result<Vec<String>> {
     let df = read_parquet(path)?;
