@@ -90,3 +90,15 @@ mod tests {
         assert!(l.recovered);
     }
 }
+
+/// Test hook for kill tests: when the environment variable `TURNOUT_TEST_PAUSE_AT` names this
+/// point, the run writes the point's name to the file named by `TURNOUT_TEST_PAUSE_FILE` and
+/// sleeps, so a test can kill it exactly there. Does nothing unless the variable is set.
+pub fn pause_point(name: &str) {
+    if std::env::var("TURNOUT_TEST_PAUSE_AT").as_deref() == Ok(name) {
+        if let Ok(f) = std::env::var("TURNOUT_TEST_PAUSE_FILE") {
+            let _ = std::fs::write(f, name);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(300));
+    }
+}

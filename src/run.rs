@@ -95,6 +95,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
         crate::privacy::owner_only(parent).map_err(|e| TurnoutError::Internal(e.into()))?;
     }
     let mut ing = ingest::ingest_with(&plan, Some(&cache))?;
+    crate::lock::pause_point("ingested");
     timings.insert("ingest", t.elapsed().as_millis());
     let Some(cutoff) = ing.events.iter().map(|e| e.ts).max() else {
         return Err(TurnoutError::input(
@@ -166,6 +167,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     progress("writing tables");
     let t = Instant::now();
     write_work_tables(&plan, &ing, &res, &tl, &people_per_funnel).map_err(TurnoutError::Internal)?;
+    crate::lock::pause_point("tables");
     timings.insert("tables", t.elapsed().as_millis());
 
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();

@@ -519,6 +519,7 @@ pub fn publish(reports_dir: &Path, m: &ReportModel, run_json: &serde_json::Value
     let files = render(m)?;
     std::fs::create_dir_all(reports_dir).with_context(|| format!("cannot create {}", reports_dir.display()))?;
     let final_dir = reports_dir.join(&m.period);
+    recover(reports_dir)?;
     let staging = reports_dir.join(format!(".staging-{}-{}", m.period, std::process::id()));
     if staging.exists() {
         std::fs::remove_dir_all(&staging)?;
@@ -537,12 +538,15 @@ pub fn publish(reports_dir: &Path, m: &ReportModel, run_json: &serde_json::Value
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e.context("writing the report failed; the previous report is untouched"));
     }
-    // Swap into place: the old folder is moved aside first, then removed.
+    crate::lock::pause_point("staged");
+    // Swap into place: the old folder is moved aside first, then removed. A run killed between
+    // the two renames leaves `.old-<period>-<pid>`, which the next run puts back (`recover`).
     let old = reports_dir.join(format!(".old-{}-{}", m.period, std::process::id()));
     let had_old = final_dir.exists();
     if had_old {
         std::fs::rename(&final_dir, &old)?;
     }
+    crate::lock::pause_point("swapped-out");
     if let Err(e) = std::fs::rename(&staging, &final_dir) {
         if had_old {
             let _ = std::fs::rename(&old, &final_dir);
@@ -556,6 +560,28 @@ pub fn publish(reports_dir: &Path, m: &ReportModel, run_json: &serde_json::Value
     write_index(reports_dir, &m.pipeline)?;
     sync_dir(reports_dir)?;
     Ok(final_dir)
+}
+
+/// Cleans up after a run killed while publishing (runs of one pipeline never overlap:
+/// the lock): a previous report moved aside but not replaced goes back into place; half-written
+/// staging folders and leftovers of replaced reports are removed.
+fn recover(reports_dir: &Path) -> anyhow::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(reports_dir)?.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if let Some((period, _pid)) = name.strip_prefix(".old-").and_then(|r| r.rsplit_once('-')) {
+            let final_dir = reports_dir.join(period);
+            if final_dir.exists() || period.is_empty() || period.starts_with('.') {
+                std::fs::remove_dir_all(&path)?;
+            } else {
+                std::fs::rename(&path, &final_dir)?;
+            }
+        } else if name.starts_with(".staging-") {
+            std::fs::remove_dir_all(&path)?;
+        }
+    }
+    Ok(())
 }
 
 /// `reports/<pipeline>/index.html`: every published week, newest first, with its headline
