@@ -35,6 +35,17 @@ use crate::run::PeriodChoice;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// How to write logs on stderr: `text` (a progress spinner on a terminal, warnings and
+    /// errors as plain lines) or `json` (one JSON object per line: each stage with its duration,
+    /// warnings and errors; for log collectors). Logs never hold phones, emails or names.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,16 +119,33 @@ pub fn main_with(cli: Cli) -> ExitCode {
         quiet: false,
         rebuild: false,
     });
-    match dispatch(command) {
+    let json = cli.log_format == LogFormat::Json;
+    if json {
+        let _ = tracing_subscriber::fmt()
+            .json()
+            .with_writer(std::io::stderr)
+            .with_max_level(tracing::Level::INFO)
+            .with_current_span(false)
+            .try_init();
+    }
+    match dispatch(command, json) {
         Ok(code) => code,
         Err(e) => {
-            report_error(&e);
+            report_error(&e, json);
             e.exit_code()
         }
     }
 }
 
-fn report_error(e: &TurnoutError) {
+fn report_error(e: &TurnoutError, json: bool) {
+    if json {
+        let causes: Vec<String> = match e {
+            TurnoutError::Internal(err) => err.chain().skip(1).map(|c| c.to_string()).collect(),
+            _ => Vec::new(),
+        };
+        tracing::error!(exit_code = e.exit_code() as i32, causes = ?causes, "{e}");
+        return;
+    }
     match e {
         TurnoutError::Internal(err) => {
             eprintln!("error: {err}");
@@ -129,7 +157,7 @@ fn report_error(e: &TurnoutError) {
     }
 }
 
-fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
+fn dispatch(command: Command, json: bool) -> Result<ExitCode, TurnoutError> {
     match command {
         Command::Run {
             pipeline,
@@ -148,15 +176,53 @@ fn dispatch(command: Command) -> Result<ExitCode, TurnoutError> {
                 })?),
                 (None, None) => PeriodChoice::Latest,
             };
-            let show_progress = !quiet && std::io::stderr().is_terminal();
+            // A spinner on a terminal; nothing under cron (no terminal) or --quiet; JSON events
+            // with --log-format json.
+            let spinner = (!quiet && !json && std::io::stderr().is_terminal()).then(|| {
+                let pb = indicatif::ProgressBar::new_spinner();
+                pb.set_style(indicatif::ProgressStyle::with_template("{spinner} turnout: {msg} ({elapsed})").expect("a valid template"));
+                pb.enable_steady_tick(std::time::Duration::from_millis(120));
+                pb
+            });
+            let started = std::time::Instant::now();
+            let last = std::cell::RefCell::new((String::new(), std::time::Instant::now()));
             let progress = |s: &str| {
-                if show_progress {
-                    eprintln!("turnout: {s}…");
+                let mut l = last.borrow_mut();
+                if json && !l.0.is_empty() {
+                    tracing::info!(stage = %l.0, ms = l.1.elapsed().as_millis() as u64, "stage done");
+                }
+                *l = (s.to_string(), std::time::Instant::now());
+                if json {
+                    tracing::info!(stage = %s, "stage started");
+                }
+                if let Some(pb) = &spinner {
+                    pb.set_message(s.to_string());
                 }
             };
-            let out = crate::run::run_with(&pipeline, &choice, &crate::run::RunOptions { rebuild }, &progress)?;
+            let result = crate::run::run_with(&pipeline, &choice, &crate::run::RunOptions { rebuild }, &progress);
+            if let Some(pb) = &spinner {
+                pb.finish_and_clear();
+            }
+            let out = result?;
+            if json {
+                let l = last.borrow();
+                tracing::info!(stage = %l.0, ms = l.1.elapsed().as_millis() as u64, "stage done");
+            }
             for w in &out.warnings {
-                eprintln!("warning: {w}");
+                if json {
+                    tracing::warn!("{w}");
+                } else {
+                    eprintln!("warning: {w}");
+                }
+            }
+            if json {
+                tracing::info!(
+                    period = %out.model.period,
+                    exit_code = out.exit as i32,
+                    warnings = out.warnings.len(),
+                    ms = started.elapsed().as_millis() as u64,
+                    "report published"
+                );
             }
             if !quiet {
                 say!("{}", out.summary.trim_end());
