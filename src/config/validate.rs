@@ -721,6 +721,27 @@ fn resolve_glob(d: &mut Diags, root: &Path, pattern: &S<String>) -> Vec<PathBuf>
         Ok(paths) => {
             let mut files: Vec<PathBuf> = paths.filter_map(|p| p.ok()).filter(|p| p.is_file()).collect();
             files.sort();
+            // A link to a file outside the project folder is refused: a pipeline reads only what
+            // the data lead put under its root (a stray link must not pull in other files).
+            let canonical_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+            files.retain(|f| {
+                let inside = std::fs::canonicalize(f).map(|c| c.starts_with(&canonical_root)).unwrap_or(false);
+                if !inside {
+                    let shown = f.strip_prefix(root).unwrap_or(f).display().to_string();
+                    d.err(
+                        &pattern.span(),
+                        format!(
+                            "{shown} (matched by {:?}) links to a file outside the project folder",
+                            pattern.get_ref()
+                        ),
+                        format!(
+                            "copy the export into the project folder ({}) instead of linking to it",
+                            root.display()
+                        ),
+                    );
+                }
+                inside
+            });
             if files.is_empty() {
                 d.err(
                     &pattern.span(),

@@ -18,6 +18,11 @@ pub fn is_zip(bytes: &[u8]) -> bool {
 
 /// The members of a zip archive, or a reason it cannot be read.
 pub fn members(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    members_limited(bytes, MAX_MEMBER_BYTES, MAX_TOTAL_BYTES)
+}
+
+/// [`members`] with explicit limits (tests use small ones).
+pub fn members_limited(bytes: &[u8], max_member: u64, max_total: u64) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("not a readable zip archive ({e})"))?;
     let mut out = Vec::new();
     let mut total = 0u64;
@@ -33,18 +38,15 @@ pub fn members(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
         let mut buf = Vec::new();
         // Read one byte past the limit to detect an oversized member whatever its header claims.
         let read = (&mut f)
-            .take(MAX_MEMBER_BYTES + 1)
+            .take(max_member + 1)
             .read_to_end(&mut buf)
             .map_err(|e| format!("cannot inflate member {i} ({e})"))?;
-        if read as u64 > MAX_MEMBER_BYTES {
-            return Err(format!(
-                "member {name:?} inflates beyond {} MiB (a zip bomb?)",
-                MAX_MEMBER_BYTES >> 20
-            ));
+        if read as u64 > max_member {
+            return Err(format!("member {i} inflates beyond {} MiB (a zip bomb?)", max_member >> 20));
         }
         total += read as u64;
-        if total > MAX_TOTAL_BYTES {
-            return Err(format!("the archive inflates beyond {} MiB (a zip bomb?)", MAX_TOTAL_BYTES >> 20));
+        if total > max_total {
+            return Err(format!("the archive inflates beyond {} MiB (a zip bomb?)", max_total >> 20));
         }
         out.push((name, buf));
     }
@@ -79,6 +81,31 @@ mod tests {
             m,
             vec![("a/_chat.txt".to_string(), b"1".to_vec()), ("b.csv".to_string(), b"2".to_vec())]
         );
+    }
+
+    #[test]
+    fn a_zip_bomb_is_refused_at_the_limit_without_inflating_it_all() {
+        // 8 MiB of zeros compress to a few KiB; with a 1 MiB limit per member it is refused,
+        // and the member is named by index, not by a name that could name a person.
+        let zeros = vec![0u8; 8 << 20];
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        w.start_file("WhatsApp Chat with Rosa.txt", opts).unwrap();
+        w.write_all(&zeros).unwrap();
+        let z = w.finish().unwrap().into_inner();
+        assert!(z.len() < 100_000, "a bomb is small: {}", z.len());
+        let err = members_limited(&z, 1 << 20, 4 << 20).unwrap_err();
+        assert!(err.contains("inflates beyond 1 MiB"), "{err}");
+        assert!(!err.contains("Rosa"), "{err}");
+        // Under the per-member limit but over the total: two 3 MiB members, 4 MiB in all.
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for n in ["a.txt", "b.txt"] {
+            w.start_file(n, opts).unwrap();
+            w.write_all(&zeros[..3 << 20]).unwrap();
+        }
+        let z = w.finish().unwrap().into_inner();
+        let err = members_limited(&z, 4 << 20, 4 << 20).unwrap_err();
+        assert!(err.contains("the archive inflates beyond 4 MiB"), "{err}");
     }
 
     #[test]

@@ -153,6 +153,10 @@ impl Parser for GenericCsv {
     fn preflight(&self, input: &Input) -> Vec<Diagnostic> {
         let opts = Self::options(input);
         let (text, _) = text::decode(input.bytes, opts.encoding);
+        if text.trim().is_empty() {
+            // An empty export is noted by `parse` (no header, no rows), not an error.
+            return Vec::new();
+        }
         let delimiter = opts.delimiter.unwrap_or_else(|| text::detect_delimiter(&text));
         let mut rdr = Self::reader(&text, delimiter);
         match rdr.headers() {
@@ -203,6 +207,17 @@ impl Parser for GenericCsv {
                         format!("the CSV reader could not read this row: {}", csv_err(&e)),
                     );
                 }
+            }
+        }
+        // A quote never closed swallows the rest of the file into the last record: set it aside.
+        if let Some(rec) = records.last() {
+            let at = rec.position().map(|p| p.byte() as usize).unwrap_or(0).min(text.len());
+            if text::ends_inside_quotes(&text[at..], delimiter) {
+                let line = lines.line_at(at as u64);
+                let spans = text[at..].trim_end_matches(['\r', '\n']).matches('\n').count() + 1;
+                records.pop();
+                sink.stats.rows += 1;
+                sink.quarantine(line, None, "unclosed_quote", text::unclosed_quote_detail(spans));
             }
         }
         let ts_idx = layout

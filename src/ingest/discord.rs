@@ -83,9 +83,9 @@ impl Parser for Discord {
         let content_col = t.find(CONTENT);
         let date_header = t.headers.get(date_col).cloned().unwrap_or_else(|| "Date".to_string());
 
-        for (line, _) in &t.broken {
+        for (line, why) in &t.broken {
             sink.stats.rows += 1;
-            sink.quarantine(*line, None, "unreadable_row", "the CSV reader could not read this row");
+            sink.quarantine(*line, None, "unreadable_row", why.clone());
         }
 
         // Read every date's shape first: the day/month order is decided per file.

@@ -84,6 +84,15 @@ impl Table {
                 }
             }
         }
+        // A quote never closed swallows the rest of the file into the last record: set it aside.
+        if let Some((_, rec)) = rows.last() {
+            let at = rec.position().map(|p| p.byte() as usize).unwrap_or(0).min(body.len());
+            if text::ends_inside_quotes(&body[at..], delimiter) {
+                let (line, _) = rows.pop().expect("a last row");
+                let spans = body[at..].trim_end_matches(['\r', '\n']).matches('\n').count() + 1;
+                broken.push((line, text::unclosed_quote_detail(spans)));
+            }
+        }
         Table {
             headers,
             keys,
@@ -239,9 +248,9 @@ pub fn open(
         return Ok(None);
     }
     check(&t)?;
-    for (line, _) in &t.broken {
+    for (line, why) in &t.broken {
         sink.stats.rows += 1;
-        sink.quarantine(*line, None, "unreadable_row", "the CSV reader could not read this row");
+        sink.quarantine(*line, None, "unreadable_row", why.clone());
     }
     Ok(Some(t))
 }

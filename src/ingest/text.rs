@@ -125,6 +125,23 @@ pub fn delimiter_name(d: u8) -> &'static str {
 }
 
 #[cfg(test)]
+mod quote_tests {
+    use super::*;
+
+    #[test]
+    fn unclosed_quotes_are_told_from_quotes_in_data() {
+        assert!(ends_inside_quotes("2026-07-02,\"Luis", b','));
+        assert!(ends_inside_quotes("1,\"Ana,312\n2,Luis,773\n", b','));
+        assert!(!ends_inside_quotes("1,\"Ana, \"\"Bo\"\" Smith\",312\n", b','));
+        assert!(
+            !ends_inside_quotes("1,He said \"hi,312\n", b','),
+            "a quote inside an unquoted field is data"
+        );
+        assert!(!ends_inside_quotes("1;\"a;b\";c\r\n", b';'));
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -173,4 +190,40 @@ mod tests {
         assert_eq!(detect_delimiter("\"Last; First\",Phone,Date\n"), b',');
         assert_eq!(detect_delimiter("Name\n"), b',');
     }
+}
+
+/// Whether CSV `text` (one record from its start to the end of the file) ends inside a quoted
+/// field: a quote opened at the start of a field and never closed, which makes a CSV reader
+/// swallow every later line into this record. Quotes inside unquoted fields are data.
+pub fn ends_inside_quotes(text: &str, delimiter: u8) -> bool {
+    let b = text.as_bytes();
+    let (mut i, mut field_start, mut quoted) = (0, true, false);
+    while i < b.len() {
+        let c = b[i];
+        if quoted {
+            if c == b'"' {
+                if b.get(i + 1) == Some(&b'"') {
+                    i += 1; // an escaped quote
+                } else {
+                    quoted = false;
+                }
+            }
+        } else if field_start && c == b'"' {
+            quoted = true;
+            field_start = false;
+        } else if c == delimiter || c == b'\n' {
+            field_start = true;
+        } else if c != b'\r' {
+            field_start = false;
+        }
+        i += 1;
+    }
+    quoted
+}
+
+/// The quarantine detail for a record whose quote is never closed, spanning `lines` lines.
+pub fn unclosed_quote_detail(lines: usize) -> String {
+    format!(
+        "a quoted field that starts on this row is never closed, so the reader took the rest of the file ({lines} line(s)) as one row: close the quote in the export, or re-export the file"
+    )
 }
