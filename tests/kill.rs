@@ -95,3 +95,21 @@ fn a_report_moved_aside_by_a_killed_run_comes_back_even_when_another_week_runs_n
     let (html, metrics, _) = snapshot(&p, "2026-W41");
     assert_eq!((html, metrics), (before.0, before.1), "W41 was put back, not deleted");
 }
+
+#[test]
+fn an_internal_failure_exits_4_and_leaves_the_previous_report() {
+    let p = common::Project::demo();
+    assert!(p.turnout(&["run", "--quiet", "--period", "2026-W41"]).code <= 1);
+    let before = snapshot(&p, "2026-W41");
+    // The work folder replaced by a file: the person-level tables cannot be written (root
+    // ignores permissions, so a file in the way is the portable way to make a write fail).
+    std::fs::remove_dir_all(p.path().join("work/demo")).unwrap();
+    std::fs::write(p.path().join("work/demo"), "in the way").unwrap();
+    let out = p.turnout(&["run", "--quiet", "--period", "2026-W41"]);
+    assert_eq!(out.code, 4, "{}", out.explain());
+    assert!(out.stderr.starts_with("error: "), "{}", out.explain());
+    assert_eq!(snapshot(&p, "2026-W41"), before, "nothing published over the previous report");
+    std::fs::remove_file(p.path().join("work/demo")).unwrap();
+    let again = p.turnout(&["run", "--quiet", "--period", "2026-W41"]);
+    assert!(again.code <= 1, "{}", again.explain());
+}
