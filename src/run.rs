@@ -203,6 +203,8 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
         "warnings": warnings,
         "recovered_stale_lock": lock.recovered,
         "durations_ms": timings,
+        // Identity's steps, cumulative milliseconds (for profiling large runs).
+        "identity_steps_ms": res.timings.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
     });
     let dir = report::publish(&plan.reports_dir(), &m, &run_json).map_err(TurnoutError::Internal)?;
     // Person-level lists for organizers, only when asked for: never in or linked from the report.
