@@ -981,12 +981,15 @@ fn probable(
     // candidate. Queries whose best possible score is under the threshold are not looked up.
     let mut tok_ids: HashMap<String, u32> = HashMap::default();
     let tokens = |np: &names::NameParts, tok_ids: &mut HashMap<String, u32>, create: bool| -> Vec<u32> {
-        let mut raw: Vec<String> = Vec::with_capacity(3);
-        if let Some(f) = &np.family {
-            raw.push(format!("f\u{1f}{f}"));
-        }
+        let mut raw: Vec<String> = Vec::with_capacity(4);
         let initial = np.initial.map(String::from).unwrap_or_default();
         for g in names::given_forms(&np.given) {
+            // The family name with the first letter of the (canonical) given name: finds a typo
+            // in the given name (Jaro-Winkler ≥ 0.9 all but requires the same first letter)
+            // without scanning everyone of that family at the worksite.
+            if let (Some(f), Some(first)) = (&np.family, names::canonical_given(g).chars().next()) {
+                raw.push(format!("f\u{1f}{f}\u{1f}{first}"));
+            }
             raw.push(format!("g\u{1f}{}\u{1f}{initial}", names::canonical_given(g)));
             if !initial.is_empty() && threshold <= GIVEN_ONLY_BOUND {
                 raw.push(format!("g\u{1f}{}\u{1f}", names::canonical_given(g)));
