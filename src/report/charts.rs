@@ -211,6 +211,38 @@ fn text<DB: DrawingBackend>(
     root.draw_text(s, &style, pos).map_err(draw_err)
 }
 
+/// Week labels under a plot spanning `left..right` with one slot per label, thinned so they
+/// never overlap (the latest week is always labelled), each with a tick at its slot's centre.
+fn week_axis<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, labels: &[&str], left: i32, right: i32, bottom: i32) -> Result<()> {
+    let n = labels.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let w = root.dim_in_pixel().0 as i32;
+    let step = (right - left) as f64 / n as f64;
+    let x_of = |i: usize| left + (step * (i as f64 + 0.5)).round() as i32;
+    let labels: Vec<String> = labels.iter().map(|l| fit(&clean(l), SMALL_SIZE, 150)).collect::<Result<_>>()?;
+    let mut widest = 0;
+    for l in &labels {
+        widest = widest.max(text_width(l, SMALL_SIZE)?);
+    }
+    let every = (((widest + 14) as f64 / step).ceil() as usize).max(1);
+    for (i, l) in labels.iter().enumerate() {
+        if (n - 1 - i) % every != 0 {
+            continue;
+        }
+        let half = text_width(l, SMALL_SIZE)? / 2;
+        let x = x_of(i).clamp(MARGIN + half, w - MARGIN - half);
+        root.draw(&PathElement::new(
+            vec![(x_of(i), bottom), (x_of(i), bottom + 5)],
+            OI_GREY.stroke_width(1),
+        ))
+        .map_err(draw_err)?;
+        text(root, l, (x, bottom + 10), SMALL_SIZE, &INK, (HPos::Center, VPos::Top))?;
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rendering: one drawing routine, two backends
 // ---------------------------------------------------------------------------------------------
@@ -424,31 +456,8 @@ impl Painting for Cohorts<'_> {
         let step = (right - left) as f64 / n as f64;
         let x_of = |i: usize| left + (step * (i as f64 + 0.5)).round() as i32;
 
-        // Week labels along the bottom, thinned so they never overlap; the latest week is
-        // always labelled.
-        let labels: Vec<String> = self
-            .points
-            .iter()
-            .map(|p| fit(&clean(&p.label), SMALL_SIZE, 150))
-            .collect::<Result<_>>()?;
-        let mut widest = 0;
-        for l in &labels {
-            widest = widest.max(text_width(l, SMALL_SIZE)?);
-        }
-        let every = (((widest + 14) as f64 / step).ceil() as usize).max(1);
-        for (i, l) in labels.iter().enumerate() {
-            if (n - 1 - i) % every != 0 {
-                continue;
-            }
-            let half = text_width(l, SMALL_SIZE)? / 2;
-            let x = x_of(i).clamp(MARGIN + half, w - MARGIN - half);
-            root.draw(&PathElement::new(
-                vec![(x_of(i), bottom), (x_of(i), bottom + 5)],
-                OI_GREY.stroke_width(1),
-            ))
-            .map_err(draw_err)?;
-            text(root, l, (x, bottom + 10), SMALL_SIZE, &INK, (HPos::Center, VPos::Top))?;
-        }
+        let labels: Vec<&str> = self.points.iter().map(|p| p.label.as_str()).collect();
+        week_axis(root, &labels, left, right, bottom)?;
 
         let rates: Vec<Option<f64>> = self.points.iter().map(|p| usable_rate(p.rate)).collect();
 
@@ -890,23 +899,8 @@ impl Painting for Trend<'_> {
         }
         let step = (right - left) as f64 / n as f64;
         let x_of = |i: usize| left + (step * (i as f64 + 0.5)).round() as i32;
-        let labels: Vec<String> = self
-            .points
-            .iter()
-            .map(|p| fit(&clean(&p.label), SMALL_SIZE, 150))
-            .collect::<Result<_>>()?;
-        let mut widest = 0;
-        for l in &labels {
-            widest = widest.max(text_width(l, SMALL_SIZE)?);
-        }
-        let every = (((widest + 14) as f64 / step).ceil() as usize).max(1);
-        for (i, l) in labels.iter().enumerate() {
-            if (n - 1 - i) % every == 0 {
-                let half = text_width(l, SMALL_SIZE)? / 2;
-                let x = x_of(i).clamp(MARGIN + half, w - MARGIN - half);
-                text(root, l, (x, bottom + 10), SMALL_SIZE, &INK, (HPos::Center, VPos::Top))?;
-            }
-        }
+        let labels: Vec<&str> = self.points.iter().map(|p| p.label.as_str()).collect();
+        week_axis(root, &labels, left, right, bottom)?;
         for (series, colour, square) in [(0, OI_BLUE, false), (1, OI_VERMILLION, true)] {
             let vals: Vec<Option<u64>> = self.points.iter().map(|p| if series == 0 { p.a } else { p.b }).collect();
             for i in 0..n.saturating_sub(1) {

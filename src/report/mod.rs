@@ -59,22 +59,8 @@ fn render(m: &ReportModel) -> anyhow::Result<Vec<Output>> {
             &target,
             &points,
         )?;
-        out.push(Output {
-            path: format!("charts/funnel-{slug}.svg"),
-            bytes: fc.svg.clone().into_bytes(),
-        });
-        out.push(Output {
-            path: format!("charts/funnel-{slug}.png"),
-            bytes: fc.png,
-        });
-        out.push(Output {
-            path: format!("charts/cohorts-{slug}.svg"),
-            bytes: cc.svg.clone().into_bytes(),
-        });
-        out.push(Output {
-            path: format!("charts/cohorts-{slug}.png"),
-            bytes: cc.png,
-        });
+        push_chart(&mut out, &format!("funnel-{slug}"), &fc);
+        push_chart(&mut out, &format!("cohorts-{slug}"), &cc);
         svgs.push((strip_xml_decl(&fc.svg), strip_xml_decl(&cc.svg)));
         // Breakdowns: the rate to one stage per bucket, with intervals.
         let mut bsvgs = Vec::new();
@@ -105,14 +91,7 @@ fn render(m: &ReportModel) -> anyhow::Result<Vec<Output>> {
                 &format!("{}: share of each bucket's newcomers who reached \u{201c}{stage}\u{201d}", f.name),
                 &bars,
             )?;
-            out.push(Output {
-                path: format!("charts/breakdown-{slug}-{}.svg", bi + 1),
-                bytes: chart.svg.clone().into_bytes(),
-            });
-            out.push(Output {
-                path: format!("charts/breakdown-{slug}-{}.png", bi + 1),
-                bytes: chart.png,
-            });
+            push_chart(&mut out, &format!("breakdown-{slug}-{}", bi + 1), &chart);
             out.push(Output {
                 path: format!("tables/breakdown-{slug}-{}.csv", bi + 1),
                 bytes: breakdown_csv(m, f, b),
@@ -155,14 +134,7 @@ fn render(m: &ReportModel) -> anyhow::Result<Vec<Output>> {
                     &format!("{}: people by days from entering the funnel to \u{201c}{}\u{201d}", f.name, t.name),
                     &bins,
                 )?;
-                out.push(Output {
-                    path: format!("charts/timing-{slug}.svg"),
-                    bytes: chart.svg.clone().into_bytes(),
-                });
-                out.push(Output {
-                    path: format!("charts/timing-{slug}.png"),
-                    bytes: chart.png,
-                });
+                push_chart(&mut out, &format!("timing-{slug}"), &chart);
                 timing_svgs.push(Some(strip_xml_decl(&chart.svg)));
             }
             None => timing_svgs.push(None),
@@ -195,14 +167,7 @@ fn render(m: &ReportModel) -> anyhow::Result<Vec<Output>> {
         })
         .collect();
     let trend = charts::trend_chart("New and active people by week", "new people", "people who took part", &points)?;
-    out.push(Output {
-        path: "charts/weeks.svg".into(),
-        bytes: trend.svg.clone().into_bytes(),
-    });
-    out.push(Output {
-        path: "charts/weeks.png".into(),
-        bytes: trend.png,
-    });
+    push_chart(&mut out, "weeks", &trend);
     out.push(Output {
         path: "tables/weeks.csv".into(),
         bytes: weeks_csv(m),
@@ -246,6 +211,18 @@ pub fn cohort_target(f: &model::FunnelView) -> usize {
         .rev()
         .find(|&k| weeks > 0 && f.cohorts.iter().filter(|c| c.rates.get(k).copied().flatten().is_some()).count() * 2 >= weeks)
         .unwrap_or(1.min(f.stages.len().saturating_sub(1)))
+}
+
+/// A chart's SVG and PNG as `charts/<name>.svg` and `.png`.
+fn push_chart(out: &mut Vec<Output>, name: &str, chart: &charts::Chart) {
+    out.push(Output {
+        path: format!("charts/{name}.svg"),
+        bytes: chart.svg.clone().into_bytes(),
+    });
+    out.push(Output {
+        path: format!("charts/{name}.png"),
+        bytes: chart.png.clone(),
+    });
 }
 
 /// Bin labels of the time-to-convert histograms (`funnel::stats::HISTOGRAM_EDGES_DAYS`).
