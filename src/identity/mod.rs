@@ -297,6 +297,16 @@ struct Rec {
     chat: Option<u32>,
 }
 
+/// The id of `k` in `list`, appending it the first time it is seen.
+fn intern<K: std::hash::Hash + Eq + Clone>(ids: &mut HashMap<K, u32>, list: &mut Vec<K>, k: K) -> u32 {
+    let next = list.len() as u32;
+    let id = *ids.entry(k.clone()).or_insert(next);
+    if id == next {
+        list.push(k);
+    }
+    id
+}
+
 /// Links records into persons (see the module header for the rules and their order).
 pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Resolution {
     let events = inputs.events;
@@ -392,12 +402,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         let name = e.name.as_deref().and_then(|raw| {
             *name_cache.entry(raw).or_insert_with(|| {
                 let parts = names::parse(&normalize::name(raw))?;
-                let next = name_list.len() as u32;
-                let id = *name_ids.entry(parts.clone()).or_insert(next);
-                if id == next {
-                    name_list.push(parts);
-                }
-                Some(id)
+                Some(intern(&mut name_ids, &mut name_list, parts))
             })
         });
         let mut handle = None;
@@ -424,14 +429,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             for t in texts {
                 let found = corr_cache.entry(t).or_insert_with(|| {
                     let mut v = Vec::new();
-                    let mut intern = |s: String| {
-                        let next = corr_list.len() as u32;
-                        let id = *corr_ids.entry(s.clone()).or_insert(next);
-                        if id == next {
-                            corr_list.push(s);
-                        }
-                        id
-                    };
+                    let mut intern = |s: String| intern(&mut corr_ids, &mut corr_list, s);
                     if let Some(re) = &idp.worksite_pattern {
                         for m in re.find_iter(t) {
                             let site = names::fold(m.as_str()).split_whitespace().collect::<Vec<_>>().join(" ");
@@ -445,13 +443,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             }
             if i < n_events && matches!(e.action, Action::Rsvp | Action::RsvpConfirmed | Action::Attended) {
                 if let Some(day) = e.occasion.as_deref().and_then(crate::ingest::occasions::meeting_date) {
-                    let s = format!("D\u{1f}{day}");
-                    let next = corr_list.len() as u32;
-                    let id = *corr_ids.entry(s.clone()).or_insert(next);
-                    if id == next {
-                        corr_list.push(s);
-                    }
-                    corr.push(id);
+                    corr.push(intern(&mut corr_ids, &mut corr_list, format!("D\u{1f}{day}")));
                 }
             }
             corr.sort_dedup();
