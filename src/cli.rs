@@ -1,9 +1,10 @@
-//! The command line: `turnout run`, `turnout check`, `turnout demo`.
+//! The command line: `turnout run`, `check`, `evaluate`, `forget`, `demo`.
 //!
 //! Takes: arguments. Gives: a process exit code (see `error::ExitCode`). Promises: the usage
 //! text is the documentation; errors print every problem with file:line:column and a hint, plus
-//! the cause chain for internal failures; progress goes to stderr only on a terminal, so cron
-//! mail stays quiet; the summary goes to stdout.
+//! the cause chain for internal failures; progress (a spinner) goes to stderr only on a
+//! terminal, so cron mail stays quiet; `--log-format json` turns stages, warnings and errors
+//! into one JSON object per line; the summary goes to stdout; no log line holds an identifier.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;

@@ -3,7 +3,8 @@
 //! Takes: the folder a pipeline writes to. Gives: a [`RunLock`] held for the run, removed when
 //! dropped. Promises: a second run of the same pipeline fails at once with a clear message
 //! naming the process that holds the lock; a lock left by a run that was killed (its process is
-//! gone) is taken over, and the report says so.
+//! gone) is taken over, and the report says so. Also home of [`pause_point`], the test hook
+//! the kill tests use to stop a run at a named point (inert unless its variable is set).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
