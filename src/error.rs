@@ -105,6 +105,7 @@ impl From<std::io::Error> for TurnoutError {
     }
 }
 
+#[cfg(feature = "engine")]
 impl From<polars::error::PolarsError> for TurnoutError {
     fn from(e: polars::error::PolarsError) -> Self {
         TurnoutError::Internal(e.into())

@@ -7,10 +7,12 @@
 //! reads and writes them; `run` wires the stages together for `turnout run`.
 
 pub mod actions;
+#[cfg(feature = "engine")]
 pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod error;
+#[cfg(feature = "engine")]
 pub mod forget;
 pub mod funnel;
 pub mod identity;
@@ -18,8 +20,10 @@ pub mod ingest;
 pub mod lock;
 pub mod privacy;
 pub mod report;
+#[cfg(feature = "engine")]
 pub mod run;
 pub mod schema;
+#[cfg(feature = "engine")]
 pub mod tables;
 pub mod timeline;
 pub mod timeutil;

@@ -90,6 +90,7 @@ pub const EVENT_COLUMNS: &[&str] = &[
 /// The polars schema of the `events` and `timeline` tables (timeline adds `seq` first):
 /// the canonical columns, `person_id`, then the pipeline's declared attributes (nullable strings).
 /// Identifier columns hold keyed pseudonyms in every table turnout writes.
+#[cfg(feature = "engine")]
 pub fn events_schema(attributes: &[String]) -> polars::prelude::Schema {
     use polars::prelude::{DataType, Field, TimeUnit, TimeZone};
     let mut fields = Vec::new();

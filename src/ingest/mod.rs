@@ -258,6 +258,40 @@ fn units(parser: &dyn Parser, shown: &str, bytes: Vec<u8>) -> Result<Vec<(String
         .collect())
 }
 
+/// Parses one file of `source` (a zip is opened and fed member by member when the parser
+/// reads archives that way): one [`cache::Unit`] per file or member. A file or member that cannot
+/// be read at all gives its diagnostics instead. This is what the fuzz targets in `fuzz/` drive.
+pub fn parse_file(plan: &Plan, source: &SourcePlan, path: &Path, shown: &str, bytes: Vec<u8>) -> Result<Vec<cache::Unit>, Vec<Diagnostic>> {
+    let parser = parser_for(source.tool).expect("validated: every source's tool has a parser");
+    let units = units(parser, shown, bytes).map_err(|d| vec![d])?;
+    let mut parsed = Vec::with_capacity(units.len());
+    let mut errors = Vec::new();
+    for (unit, bytes) in units {
+        let input = Input {
+            plan,
+            source,
+            path,
+            shown: unit.clone(),
+            bytes: &bytes,
+        };
+        let mut sink = Sink::new(source, &unit, &bytes);
+        match parser.parse(&input, &mut sink) {
+            Ok(()) => parsed.push(cache::Unit {
+                events: sink.events,
+                identities: sink.identities,
+                quarantine: sink.quarantine,
+                stats: sink.stats,
+            }),
+            Err(d) => errors.push(d),
+        }
+    }
+    if errors.is_empty() {
+        Ok(parsed)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Reads every file of every source. Files that cannot be read at all are gathered and
 /// reported together as one input error.
 pub fn ingest(plan: &Plan) -> Result<Ingested> {
@@ -278,7 +312,6 @@ pub fn ingest_with(plan: &Plan, cache_opts: Option<&CacheOptions>) -> Result<Ing
     let mut errors = Vec::new();
     let mut used_keys: std::collections::HashSet<String> = std::collections::HashSet::new();
     for source in &plan.sources {
-        let parser = parser_for(source.tool).expect("validated: every source's tool has a parser");
         let organizers = Organizers::new(source);
         let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
         for path in &source.files {
@@ -305,40 +338,13 @@ pub fn ingest_with(plan: &Plan, cache_opts: Option<&CacheOptions>) -> Result<Ing
             let parsed: Vec<cache::Unit> = match cached {
                 Some(u) => u,
                 None => {
-                    let units = match units(parser, &shown, bytes) {
-                        Ok(u) => u,
-                        Err(d) => {
-                            errors.push(d);
+                    let parsed = match parse_file(plan, source, path, &shown, bytes) {
+                        Ok(p) => p,
+                        Err(mut ds) => {
+                            errors.append(&mut ds);
                             continue;
                         }
                     };
-                    let mut parsed = Vec::with_capacity(units.len());
-                    let mut failed = false;
-                    for (unit, bytes) in units {
-                        let input = Input {
-                            plan,
-                            source,
-                            path,
-                            shown: unit.clone(),
-                            bytes: &bytes,
-                        };
-                        let mut sink = Sink::new(source, &unit, &bytes);
-                        match parser.parse(&input, &mut sink) {
-                            Ok(()) => parsed.push(cache::Unit {
-                                events: sink.events,
-                                identities: sink.identities,
-                                quarantine: sink.quarantine,
-                                stats: sink.stats,
-                            }),
-                            Err(d) => {
-                                errors.push(d);
-                                failed = true;
-                            }
-                        }
-                    }
-                    if failed {
-                        continue;
-                    }
                     if let (Some(c), Some(k)) = (cache_opts, &key) {
                         // A cache that cannot be written only costs time next run.
                         let _ = cache::store(&c.dir, k, &parsed);
