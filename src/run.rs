@@ -450,12 +450,13 @@ fn write_work_tables(
     std::fs::write(&tmp, serde_json::to_string_pretty(&inputs)? + "\n")?;
     crate::privacy::owner_only(&tmp)?;
     std::fs::rename(&tmp, dir.join("inputs.json"))?;
-    write("events", tables::events_frame(&ing.events, &plan.attributes, res, &pseudo)?)?;
+    let events = tables::events_frame(&ing.events, &plan.attributes, res, &pseudo)?;
+    write("timeline", tables::timeline_frame(&events, tl)?)?;
+    write("events", events)?;
     write("quarantine", tables::quarantine_frame(&ing.quarantine)?)?;
     write("persons", tables::persons_frame(res)?)?;
     write("links", tables::links_frame(res)?)?;
     write("person_keys", tables::person_keys_frame(res)?)?;
-    write("timeline", tables::timeline_frame(&ing.events, &plan.attributes, res, tl, &pseudo)?)?;
     let mut all: Option<polars::prelude::DataFrame> = None;
     for (f, p) in plan.funnels.iter().zip(people) {
         let names: Vec<String> = f.stages.iter().map(|s| s.name.clone()).collect();

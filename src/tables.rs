@@ -31,83 +31,124 @@ fn opt_strs<I: IntoIterator<Item = Option<String>>>(name: &str, v: I) -> Column 
     Column::new(name.into(), v.into_iter().collect::<Vec<Option<String>>>())
 }
 
-/// The canonical event columns for `idx` (in that order), identifiers pseudonymised, plus
-/// `person_id` and the declared attributes.
-fn event_columns(idx: &[u32], events: &[Event], attributes: &[String], res: &Resolution, pseudo: &Pseudonymizer) -> Vec<Column> {
-    let ev = |i: &u32| &events[*i as usize];
-    let tok = |kind: &str, v: Option<&str>| v.map(|v| pseudo.token(kind, v));
+/// Keyed tokens of one identifier column, one HMAC per distinct value: `tokens[slot[i]]` is
+/// event `i`'s token (`u32::MAX` for none). Events repeat the same few identifiers many times.
+struct TokenColumn {
+    slot: Vec<u32>,
+    tokens: Vec<String>,
+}
+
+impl TokenColumn {
+    fn build<'a>(n: usize, value: impl Fn(usize) -> Option<&'a str>, token: impl Fn(&str) -> String) -> TokenColumn {
+        let mut seen: rustc_hash::FxHashMap<&'a str, u32> = rustc_hash::FxHashMap::default();
+        let mut tokens = Vec::new();
+        let slot = (0..n)
+            .map(|i| match value(i) {
+                None => u32::MAX,
+                Some(v) => *seen.entry(v).or_insert_with(|| {
+                    tokens.push(token(v));
+                    tokens.len() as u32 - 1
+                }),
+            })
+            .collect();
+        TokenColumn { slot, tokens }
+    }
+
+    fn column(&self, name: &str) -> Column {
+        let cells: Vec<Option<&str>> = self
+            .slot
+            .iter()
+            .map(|&s| (s != u32::MAX).then(|| self.tokens[s as usize].as_str()))
+            .collect();
+        Column::new(name.into(), cells)
+    }
+}
+
+/// The canonical event columns in ingest order, identifiers pseudonymised, plus `person_id`
+/// and the declared attributes. Built once and shared by `events` and `timeline` (which is the
+/// same rows reordered): the token columns are hashed on separate threads.
+fn event_columns(events: &[Event], attributes: &[String], res: &Resolution, pseudo: &Pseudonymizer) -> Vec<Column> {
+    let n = events.len();
+    let (email, phone, name, external) = std::thread::scope(|sc| {
+        let email = sc.spawn(|| {
+            TokenColumn::build(
+                n,
+                |i| res.norm_email[i].as_deref().or(events[i].email.as_deref()),
+                |v| pseudo.token("email", v),
+            )
+        });
+        let phone = sc.spawn(|| {
+            TokenColumn::build(
+                n,
+                |i| res.norm_phone[i].as_deref().or(events[i].phone.as_deref()),
+                |v| pseudo.token("phone", v),
+            )
+        });
+        let name = sc.spawn(|| {
+            TokenColumn::build(
+                n,
+                |i| events[i].name.as_deref(),
+                |v| pseudo.token("name", &crate::identity::normalize::name(v)),
+            )
+        });
+        let external = TokenColumn::build(n, |i| events[i].external_id.as_deref(), |v| pseudo.token("external_id", v));
+        let join = |h: std::thread::ScopedJoinHandle<'_, TokenColumn>| h.join().expect("hashing does not panic");
+        (join(email), join(phone), join(name), external)
+    });
+    let strs = |name: &str, f: &dyn Fn(&Event) -> &str| Column::new(name.into(), events.iter().map(f).collect::<Vec<&str>>());
+    let opt =
+        |name: &str, f: &dyn Fn(&Event) -> Option<&str>| Column::new(name.into(), events.iter().map(f).collect::<Vec<Option<&str>>>());
     let mut cols = vec![
-        Column::new(col::EVENT_ID.into(), idx.iter().map(|i| ev(i).event_id).collect::<Vec<u64>>()),
-        ts_column(col::TS, idx.iter().map(|i| ev(i).ts).collect()),
-        strs(col::TS_PRECISION, idx.iter().map(|i| ev(i).precision.as_str().to_string())),
-        strs(col::SOURCE, idx.iter().map(|i| ev(i).source.clone())),
-        strs(col::TOOL, idx.iter().map(|i| ev(i).tool.as_str().to_string())),
-        strs(col::CHANNEL, idx.iter().map(|i| ev(i).channel.as_str().to_string())),
-        strs(col::ACTION, idx.iter().map(|i| ev(i).action.as_str().to_string())),
-        opt_strs(
-            col::EMAIL,
-            idx.iter()
-                .map(|i| tok("email", res.norm_email[*i as usize].as_deref().or(ev(i).email.as_deref()))),
-        ),
-        opt_strs(
-            col::PHONE,
-            idx.iter()
-                .map(|i| tok("phone", res.norm_phone[*i as usize].as_deref().or(ev(i).phone.as_deref()))),
-        ),
-        opt_strs(
-            col::NAME,
-            idx.iter().map(|i| {
-                ev(i)
-                    .name
-                    .as_deref()
-                    .map(|n| pseudo.token("name", &crate::identity::normalize::name(n)))
-            }),
-        ),
-        opt_strs(
-            col::EXTERNAL_ID,
-            idx.iter().map(|i| tok("external_id", ev(i).external_id.as_deref())),
-        ),
-        opt_strs(col::CONTEXT, idx.iter().map(|i| ev(i).context.clone())),
-        opt_strs(col::OCCASION, idx.iter().map(|i| ev(i).occasion.clone())),
-        opt_strs(col::UTM_SOURCE, idx.iter().map(|i| ev(i).utm_source.clone())),
-        opt_strs(col::UTM_MEDIUM, idx.iter().map(|i| ev(i).utm_medium.clone())),
-        opt_strs(col::UTM_CAMPAIGN, idx.iter().map(|i| ev(i).utm_campaign.clone())),
-        Column::new(col::ORGANIZER.into(), idx.iter().map(|i| ev(i).organizer).collect::<Vec<bool>>()),
-        strs(col::ORIGIN, idx.iter().map(|i| ev(i).origin.clone())),
-        strs(
-            col::PERSON_ID,
-            idx.iter().map(|i| res.persons[res.person_of[*i as usize] as usize].id.clone()),
+        Column::new(col::EVENT_ID.into(), events.iter().map(|e| e.event_id).collect::<Vec<u64>>()),
+        ts_column(col::TS, events.iter().map(|e| e.ts).collect()),
+        strs(col::TS_PRECISION, &|e| e.precision.as_str()),
+        strs(col::SOURCE, &|e| &e.source),
+        strs(col::TOOL, &|e| e.tool.as_str()),
+        strs(col::CHANNEL, &|e| e.channel.as_str()),
+        strs(col::ACTION, &|e| e.action.as_str()),
+        email.column(col::EMAIL),
+        phone.column(col::PHONE),
+        name.column(col::NAME),
+        external.column(col::EXTERNAL_ID),
+        opt(col::CONTEXT, &|e| e.context.as_deref()),
+        opt(col::OCCASION, &|e| e.occasion.as_deref()),
+        opt(col::UTM_SOURCE, &|e| e.utm_source.as_deref()),
+        opt(col::UTM_MEDIUM, &|e| e.utm_medium.as_deref()),
+        opt(col::UTM_CAMPAIGN, &|e| e.utm_campaign.as_deref()),
+        Column::new(col::ORGANIZER.into(), events.iter().map(|e| e.organizer).collect::<Vec<bool>>()),
+        strs(col::ORIGIN, &|e| &e.origin),
+        Column::new(
+            col::PERSON_ID.into(),
+            res.person_of
+                .iter()
+                .map(|&p| res.persons[p as usize].id.as_str())
+                .collect::<Vec<&str>>(),
         ),
     ];
     for (a, name) in attributes.iter().enumerate() {
-        cols.push(opt_strs(name, idx.iter().map(|i| ev(i).attrs.get(a).cloned().flatten())));
+        cols.push(opt(name, &|e| e.attrs.get(a).and_then(|v| v.as_deref())));
     }
     cols
 }
 
 /// `events`: every event in ingest order, with the schema of [`crate::schema::events_schema`].
 pub fn events_frame(events: &[Event], attributes: &[String], res: &Resolution, pseudo: &Pseudonymizer) -> PolarsResult<DataFrame> {
-    let idx: Vec<u32> = (0..events.len() as u32).collect();
-    let df = DataFrame::new(idx.len(), event_columns(&idx, events, attributes, res, pseudo))?;
+    let df = DataFrame::new(events.len(), event_columns(events, attributes, res, pseudo))?;
     debug_assert_eq!(df.schema().as_ref(), &crate::schema::events_schema(attributes));
     Ok(df)
 }
 
-/// `timeline`: events grouped by person in time order, with `seq` (0-based) per person.
-pub fn timeline_frame(
-    events: &[Event],
-    attributes: &[String],
-    res: &Resolution,
-    tl: &Timeline,
-    pseudo: &Pseudonymizer,
-) -> PolarsResult<DataFrame> {
-    let mut cols = event_columns(&tl.order, events, attributes, res, pseudo);
+/// `timeline`: the `events` frame's rows grouped by person in time order, with `seq` (0-based)
+/// per person first.
+pub fn timeline_frame(events: &DataFrame, tl: &Timeline) -> PolarsResult<DataFrame> {
+    let order = IdxCa::from_vec("order".into(), tl.order.iter().map(|&i| i as IdxSize).collect());
+    let mut df = events.take(&order)?;
     let mut seq = Vec::with_capacity(tl.order.len());
     for p in 0..tl.persons() {
         seq.extend(0..tl.person(p).len() as u32);
     }
-    cols.insert(0, Column::new(col::SEQ.into(), seq));
-    DataFrame::new(tl.order.len(), cols)
+    df.insert_column(0, Column::new(col::SEQ.into(), seq))?;
+    Ok(df)
 }
 
 pub fn persons_frame(res: &Resolution) -> PolarsResult<DataFrame> {
