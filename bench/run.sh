@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end benchmark of `turnout run` on generated demo campaigns of several sizes.
 # Usage: bench/run.sh [PEOPLE ...]   (default: 3000 30000 100000)
-# For each size: generates the demo once (turnout demo), runs `turnout run` 5 times, and prints
-# the median wall time, median CPU time (user+sys) and the peak RSS, plus input size and events.
+# For each size: generates the demo once (turnout demo), runs `turnout run --rebuild` 5 times
+# (every export parsed each time: the parsed-file cache would make later runs cheaper), and prints
+# the median wall time, median CPU time (user+sys) and the peak RSS, plus input size and events;
+# then, per stage (from run.json's `stages`, see src/meter.rs), the median wall and CPU time and
+# the largest peak resident memory of the stage itself.
 # Results are from this machine; compare sizes within one run, not across machines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,14 +25,32 @@ for n in "${sizes[@]}"; do
   cp pipelines/demo.toml pipelines/demo-same-person.csv "$dir/pipelines/"
   "$bin" demo --out "$dir/data/demo" --people "$n" >/dev/null
   walls=(); cpus=(); peak=0
+  : > "$work/stages-$n.jsonl"
   for _ in $(seq $runs); do
-    /usr/bin/time -f "%e %U %S %M" -o "$work/t" env TURNOUT_KEY=bench-key-0123456789 "$bin" run "$dir/pipelines/demo.toml" --quiet || true
+    /usr/bin/time -f "%e %U %S %M" -o "$work/t" env TURNOUT_KEY=bench-key-0123456789 "$bin" run "$dir/pipelines/demo.toml" --quiet --rebuild || true
     read -r wall user sys rss < "$work/t"
     walls+=("$wall"); cpus+=("$(echo "$user + $sys" | bc)")
     [ "$rss" -gt "$peak" ] && peak=$rss
+    python3 -c "import json;s=json.load(open('$dir/reports/demo/latest/run.json'))['stages'];s.append({'stage':'publish','wall_ms':$wall*1000-sum(x['wall_ms'] for x in s),'cpu_ms':($user+$sys)*1000-sum(x['cpu_ms'] for x in s),'peak_rss_mb':0});print(json.dumps(s))" >> "$work/stages-$n.jsonl"
   done
   median() { printf "%s\n" "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
   events=$(python3 -c "import json;print(json.load(open('$dir/reports/demo/latest/run.json'))['counts']['events'])" 2>/dev/null || echo "?")
   mb=$(du -sm --apparent-size "$dir/data/demo" | cut -f1)
   printf "%-9s %-9s %-10s %-10s %-10s %-10s\n" "$n" "$events" "$mb" "$(median "${walls[@]}")" "$(median "${cpus[@]}")" "$((peak / 1024))"
+done
+for n in "${sizes[@]}"; do
+  echo
+  echo "per stage, $n people (median of $runs runs; peak = the stage's own resident high-water mark):"
+  python3 - "$work/stages-$n.jsonl" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(f"  {'stage':<13} {'wall_s':>8} {'cpu_s':>8} {'peak_MB':>8}")
+for i, s in enumerate(runs[0]):
+    col = [r[i] for r in runs]
+    wall = statistics.median(c["wall_ms"] for c in col) / 1000
+    cpu = statistics.median(c["cpu_ms"] for c in col) / 1000
+    peak = max(c["peak_rss_mb"] for c in col)
+    print(f"  {s['stage']:<13} {wall:>8.2f} {cpu:>8.2f} {peak if peak else '':>8}")
+print("  (publish = the run's wall/CPU time minus the stages above: the report's charts and files)")
+PY
 done

@@ -18,6 +18,7 @@ pub mod funnel;
 pub mod identity;
 pub mod ingest;
 pub mod lock;
+pub mod meter;
 pub mod privacy;
 pub mod report;
 #[cfg(feature = "engine")]

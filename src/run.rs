@@ -55,15 +55,14 @@ pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> R
 }
 
 pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progress: &dyn Fn(&str)) -> Result<RunOutcome> {
-    let t0 = Instant::now();
-    let mut timings: BTreeMap<&str, u128> = BTreeMap::new();
+    let mut meter = crate::meter::Meter::start();
     let plan = config::load(pipeline)?;
     let pre = ingest::preflight(&plan);
     if !pre.is_empty() {
         return Err(TurnoutError::Input(pre));
     }
     let overrides = load_overrides(&plan)?;
-    timings.insert("config", t0.elapsed().as_millis());
+    meter.lap("config");
     // One run per pipeline: the lock lives beside the reports and is released when `run` ends.
     let lock = crate::lock::RunLock::acquire(&plan.reports_dir()).map_err(|e| match e {
         crate::lock::LockError::Busy { path, pid } => TurnoutError::Busy(
@@ -85,7 +84,6 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     })?;
 
     progress("reading exports");
-    let t = Instant::now();
     let cache = ingest::CacheOptions {
         dir: plan.work_dir().join("cache"),
         rebuild: opts.rebuild,
@@ -96,7 +94,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     }
     let mut ing = ingest::ingest_with(&plan, Some(&cache))?;
     crate::lock::pause_point("ingested");
-    timings.insert("ingest", t.elapsed().as_millis());
+    meter.lap("ingest");
     let Some(cutoff) = ing.events.iter().map(|e| e.ts).max() else {
         return Err(TurnoutError::input(
             Diagnostic::new(
@@ -111,7 +109,6 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     let period = choose_period(&plan, choice, cutoff)?;
 
     progress("linking people");
-    let t = Instant::now();
     let pseudo = Pseudonymizer::load_or_create(&plan.root).map_err(|e| {
         TurnoutError::Internal(anyhow::anyhow!(
             "cannot read or create the pseudonym key under {}: {e}",
@@ -145,14 +142,12 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     );
     // An attendance without a meetings-table entry joins the person's RSVP of the same day.
     let same_day = ingest::occasions::same_day_fallback(&plan, &mut ing.events, &res.person_of);
-    timings.insert("identity", t.elapsed().as_millis());
+    meter.lap("identity");
 
-    let t = Instant::now();
     let tl = timeline::build(&ing.events, &res);
-    timings.insert("timeline", t.elapsed().as_millis());
+    meter.lap("timeline");
 
     progress("measuring funnels");
-    let t = Instant::now();
     let ctx = funnel::Context::from_events(&ing.events, plan.timezone);
     let mut metrics = Vec::new();
     let mut people_per_funnel = Vec::new();
@@ -162,13 +157,12 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
         people_per_funnel.push(people);
     }
     let organizing = funnel::organizing::compute(&ctx, &tl, &res.persons, &period, plan.report.cohort_weeks);
-    timings.insert("funnel", t.elapsed().as_millis());
+    meter.lap("funnel");
 
     progress("writing tables");
-    let t = Instant::now();
     write_work_tables(&plan, &ing, &res, &tl, &people_per_funnel).map_err(TurnoutError::Internal)?;
     crate::lock::pause_point("tables");
-    timings.insert("tables", t.elapsed().as_millis());
+    meter.lap("tables");
 
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
     for q in &ing.quarantine {
@@ -188,8 +182,8 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
 
     warnings.extend(quality_warnings(&plan, &ing, &period));
 
+    meter.lap("report_model");
     progress("publishing the report");
-    let t = Instant::now();
     let run_json = json!({
         "turnout_version": env!("CARGO_PKG_VERSION"),
         "pipeline": { "name": plan.name, "path": plan.path.display().to_string(), "sha256": plan.hash },
@@ -202,7 +196,9 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
         "occasions": { "meetings_table": ing.occasions, "same_day_fallback": same_day },
         "warnings": warnings,
         "recovered_stale_lock": lock.recovered,
-        "durations_ms": timings,
+        "durations_ms": meter.durations_ms(),
+        // Per stage: wall and CPU time, the stage's own peak resident memory (see `meter`).
+        "stages": meter.stages,
         // Identity's steps, cumulative milliseconds (for profiling large runs).
         "identity_steps_ms": res.timings.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
     });
@@ -211,7 +207,6 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     let action_lists = crate::actions::write(&plan, &period, &ing.events, &res).map_err(|e| {
         TurnoutError::Internal(e.context(format!("cannot write the action lists under {}", plan.restricted_dir().display())))
     })?;
-    let _ = t;
     let summary = report::summary(&m);
     let exit = if warnings.is_empty() {
         ExitCode::Published

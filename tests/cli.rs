@@ -35,6 +35,22 @@ fn demo_run_publishes_a_whole_report() {
         std::fs::read_link(p.path().join("reports/demo/latest")).unwrap().to_str().unwrap(),
         period
     );
+    // run.json meters every stage, in order, for the benchmark harness
+    let run: serde_json::Value = serde_json::from_str(&p.read(&format!("reports/demo/{period}/run.json"))).unwrap();
+    let stages: Vec<&str> = run["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        ["config", "ingest", "identity", "timeline", "funnel", "tables", "report_model"]
+    );
+    for s in run["stages"].as_array().unwrap() {
+        assert_eq!(run["durations_ms"][s["stage"].as_str().unwrap()], s["wall_ms"], "{s}");
+        assert!(s["peak_rss_mb"].as_u64().unwrap() >= s["rss_mb"].as_u64().unwrap(), "{s}");
+    }
     // PNG is a PNG
     let png = std::fs::read(dir.join("charts/funnel-group-to-meeting.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
