@@ -30,8 +30,13 @@ for n in "${sizes[@]}"; do
     /usr/bin/time -f "%e %U %S %M" -o "$work/t" env TURNOUT_KEY=bench-key-0123456789 "$bin" run "$dir/pipelines/demo.toml" --quiet --rebuild || true
     read -r wall user sys rss < "$work/t"
     walls+=("$wall"); cpus+=("$(echo "$user + $sys" | bc)")
+    # turnout resets the kernel's high-water mark at each stage (src/meter.rs), so the %M that
+    # time reports is the peak of the last, unmetered stage (publishing); the run's peak is the
+    # largest of all stages'.
+    stages=$(python3 -c "import json;s=json.load(open('$dir/reports/demo/latest/run.json'))['stages'];s.append({'stage':'publish','wall_ms':$wall*1000-sum(x['wall_ms'] for x in s),'cpu_ms':($user+$sys)*1000-sum(x['cpu_ms'] for x in s),'peak_rss_mb':$rss//1024});print(json.dumps(s))")
+    echo "$stages" >> "$work/stages-$n.jsonl"
+    rss=$(python3 -c "import json,sys;print(max(x['peak_rss_mb'] for x in json.loads(sys.argv[1]))*1024)" "$stages")
     [ "$rss" -gt "$peak" ] && peak=$rss
-    python3 -c "import json;s=json.load(open('$dir/reports/demo/latest/run.json'))['stages'];s.append({'stage':'publish','wall_ms':$wall*1000-sum(x['wall_ms'] for x in s),'cpu_ms':($user+$sys)*1000-sum(x['cpu_ms'] for x in s),'peak_rss_mb':0});print(json.dumps(s))" >> "$work/stages-$n.jsonl"
   done
   median() { printf "%s\n" "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
   events=$(python3 -c "import json;print(json.load(open('$dir/reports/demo/latest/run.json'))['counts']['events'])" 2>/dev/null || echo "?")
@@ -50,7 +55,7 @@ for i, s in enumerate(runs[0]):
     wall = statistics.median(c["wall_ms"] for c in col) / 1000
     cpu = statistics.median(c["cpu_ms"] for c in col) / 1000
     peak = max(c["peak_rss_mb"] for c in col)
-    print(f"  {s['stage']:<13} {wall:>8.2f} {cpu:>8.2f} {peak if peak else '':>8}")
+    print(f"  {s['stage']:<13} {wall:>8.2f} {cpu:>8.2f} {peak:>8}")
 print("  (publish = the run's wall/CPU time minus the stages above: the report's charts and files)")
 PY
 done

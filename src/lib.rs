@@ -6,6 +6,14 @@
 //! strategist reads). `schema` is the only contract between the stages; `tables` is where polars
 //! reads and writes them; `run` wires the stages together for `turnout run`.
 
+/// jemalloc for everything built with the engine (the binary, its tests and benchmarks): a run
+/// allocates and frees tens of millions of small strings, and glibc's malloc spent about a fifth
+/// of a 1M-person run in allocation and free-list consolidation (README, Performance). The fuzz
+/// build, without the engine, keeps the system allocator for libFuzzer.
+#[cfg(all(feature = "engine", not(target_env = "msvc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 pub mod actions;
 #[cfg(feature = "engine")]
 pub mod cli;

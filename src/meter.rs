@@ -5,7 +5,9 @@
 //! stage. Peak memory is the resident set's high-water mark over the stage alone: the kernel's
 //! mark (`VmHWM`) is reset when a stage starts (`/proc/self/clear_refs`). Where that is not
 //! available (not Linux, or a restricted /proc) the peak is the process's peak so far, and the
-//! fields say so.
+//! fields say so. The reset also lowers what a parent sees as the process's maximum RSS
+//! (`/usr/bin/time`'s `%M`): that becomes the peak after the last stage, so the run's peak is
+//! the largest of the stages' (as `bench/run.sh` computes it).
 
 use std::time::Instant;
 
