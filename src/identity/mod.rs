@@ -331,6 +331,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     type Normalised = Result<(String, Option<u32>, Option<u32>), &'static str>;
     let mut email_cache: HashMap<&str, Normalised> = HashMap::default();
     let mut phone_cache: HashMap<(&str, phonenumber::country::Id), Result<(String, Option<u32>), &'static str>> = HashMap::default();
+    let mut phone_memo = normalize::PhoneMemo::default();
     let mut name_cache: HashMap<&str, Option<u32>> = HashMap::default();
     let mut name_ids: HashMap<names::NameParts, u32> = HashMap::default();
     let mut name_list: Vec<names::NameParts> = Vec::new();
@@ -372,7 +373,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             phone_cache
                 .entry((raw, region))
                 .or_insert_with(|| {
-                    normalize::phone(raw, region).map(|v| {
+                    phone_memo.phone(raw, region).map(|v| {
                         let k = use_phone.then(|| keys.intern_str(KIND_PHONE, &v, &mut uf));
                         (v, k)
                     })

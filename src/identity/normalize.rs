@@ -98,6 +98,51 @@ pub fn phone(raw: &str, region: phonenumber::country::Id) -> Result<String, Reas
     Ok(n.format().mode(phonenumber::Mode::E164).to_string())
 }
 
+/// [`phone`] memoised by what libphonenumber reads of a number: its digits, whether it starts
+/// with `+`, and the region. Exports write one number many ways ("(312) 555-0142",
+/// "312-555-0142", "+1 312 555 0142" with invisible marks): it is parsed once. Values with
+/// letters (extensions, vanity numbers) are parsed every time.
+#[derive(Default)]
+pub struct PhoneMemo {
+    seen: rustc_hash::FxHashMap<(bool, String, phonenumber::country::Id), Result<String, Reason>>,
+    /// Parses done and parses saved, for the benchmark.
+    pub parsed: u64,
+    pub reused: u64,
+}
+
+impl PhoneMemo {
+    pub fn phone(&mut self, raw: &str, region: phonenumber::country::Id) -> Result<String, Reason> {
+        let plain = raw
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-' | '.' | '/' | '\t') || is_invisible(c));
+        if !plain {
+            self.parsed += 1;
+            return phone(raw, region);
+        }
+        let visible = raw.trim_matches(|c: char| c.is_whitespace() || is_invisible(c));
+        let key = (
+            visible.starts_with('+'),
+            raw.chars().filter(char::is_ascii_digit).collect::<String>(),
+            region,
+        );
+        if let Some(r) = self.seen.get(&key) {
+            self.reused += 1;
+            return r.clone();
+        }
+        self.parsed += 1;
+        let r = phone(raw, region);
+        self.seen.insert(key, r.clone());
+        r
+    }
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200e}' | '\u{200f}' | '\u{202a}' | '\u{202c}' | '\u{202f}' | '\u{a0}' | '\u{feff}'
+    )
+}
+
 /// A name folded for comparison: NFKC, lower case, emoji and symbols dropped, WhatsApp's `~ `
 /// push-name prefix dropped, whitespace collapsed. Empty when nothing is left.
 pub fn name(raw: &str) -> String {
@@ -123,6 +168,35 @@ pub fn name(raw: &str) -> String {
 mod tests {
     use super::*;
     use phonenumber::country::Id;
+
+    #[test]
+    fn the_phone_memo_parses_each_number_once_and_agrees_with_phone() {
+        let mut memo = PhoneMemo::default();
+        let raws = [
+            "(312) 555-0142",
+            "312-555-0142",
+            "312.555.0142",
+            "\u{202a}312 555 0142\u{202c}",
+            "+1 312 555 0142",
+            "+13125550142",
+            "13125550142",
+            "312-555-0142 x12",
+            "+44 20 7946 0958",
+            "020 7946 0958",
+            "12345",
+            "+1 (312) 555-01",
+        ];
+        for region in [Id::US, Id::GB] {
+            for raw in raws {
+                assert_eq!(memo.phone(raw, region), phone(raw, region), "{raw:?} in {region:?}");
+            }
+        }
+        // Asked twice, parsed once; the extension (letters) is parsed each time.
+        assert!(memo.reused >= 8, "reused {}", memo.reused);
+        let before = memo.parsed;
+        assert!(memo.phone("312-555-0142 x12", Id::US).is_ok());
+        assert_eq!(memo.parsed, before + 1);
+    }
 
     #[test]
     fn emails() {
