@@ -1,0 +1,21 @@
+-- turnout scale-out SQL, version 1 (docs/scale-out.md). Same text on DataFusion and Ballista.
+-- The timeline's events as the funnel compares them (DESIGN.md §4.4): the time truncated to
+-- each precision (seconds, minutes, the local day in the pipeline's zone) and the occasion
+-- (the export's, else the context, or the source, on the local day).
+-- Placeholders: {tz} (IANA zone of the pipeline).
+SELECT
+  person_id, event_id, ts_us, prec, t_d, action, source, tool, channel, context, organizer,
+  ts_us / 1000000 AS t_s,
+  ts_us / 60000000 AS t_m,
+  CASE
+    WHEN occasion IS NOT NULL THEN concat('N|', occasion)
+    ELSE concat('D|', coalesce(nullif(trim(context), ''), source), '|', CAST(t_d AS VARCHAR))
+  END AS occasion_key
+FROM (
+  SELECT
+    person_id, event_id, action, source, tool, channel, context, occasion, organizer,
+    arrow_cast(ts, 'Int64') AS ts_us,
+    CASE ts_precision WHEN 'second' THEN 0 WHEN 'minute' THEN 1 ELSE 2 END AS prec,
+    arrow_cast(arrow_cast(to_char(ts AT TIME ZONE '{tz}', '%Y-%m-%d'), 'Date32'), 'Int32') AS t_d
+  FROM timeline
+)

@@ -1,0 +1,381 @@
+//! turnout's event-level funnel as versioned SQL (`sql/v1/*.sql`), run unchanged by Apache
+//! DataFusion embedded or by Apache Ballista (in-process "standalone", or a remote scheduler).
+//!
+//! Takes: a pipeline (its timezone and funnels) and the `timeline.parquet` that `turnout run`
+//! writes. Gives: per funnel, every person's stage fills (person id, stage, event id): the
+//! `funnel_people` table, from which the counts and metrics follow.
+//! Promises: the same fills as turnout's own engine (`turnout::funnel::people_in`), to the event;
+//! `tests/differential.rs` checks it on the demo and on random timelines.
+//!
+//! The funnel is a sequence of relational steps (DESIGN.md §9): `events.sql` prepares each event
+//! (truncated times, occasion); the stage predicates, which are the pipeline's data, become one
+//! generated `stage_events` table; `entry.sql` picks each person's entry; `step.sql`, once per
+//! stage, picks the next fill. Each step's result (one row per person still in the funnel) is
+//! written to Parquet and read back by the next step, so a step's plan never grows and any
+//! executor can read it. Unordered funnels (an exact matching per person) are not expressed
+//! in SQL yet and are refused.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _, Result};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{Int64Type, UInt64Type};
+use datafusion::prelude::*;
+use turnout::config::{FunnelPlan, Order, Predicate};
+
+pub const EVENTS_SQL: &str = include_str!("../sql/v1/events.sql");
+pub const ENTRY_SQL: &str = include_str!("../sql/v1/entry.sql");
+pub const STEP_SQL: &str = include_str!("../sql/v1/step.sql");
+
+/// A tokio runtime whose threads have room for DataFusion's and Ballista's recursive plan
+/// handling (Ballista's plan (de)serialisation overflows the default 2 MiB stacks in debug
+/// builds).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_stack_size(64 << 20)
+        .enable_all()
+        .build()
+}
+
+/// Where the SQL runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Engine {
+    /// DataFusion in this process, with this many partitions.
+    DataFusion { partitions: usize },
+    /// Ballista's scheduler and executor in this process (shuffles between stages are real).
+    Standalone { partitions: usize },
+    /// A Ballista scheduler, e.g. `df://127.0.0.1:50050`.
+    Remote(String),
+}
+
+impl std::str::FromStr for Engine {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "datafusion" => Ok(Engine::DataFusion { partitions: 2 }),
+            "ballista" | "ballista-standalone" => Ok(Engine::Standalone { partitions: 4 }),
+            _ if s.starts_with("ballista://") || s.starts_with("df://") => {
+                Ok(Engine::Remote(format!("df://{}", s.split("://").nth(1).unwrap_or(""))))
+            }
+            _ => Err(format!(
+                "unknown engine {s:?}: use datafusion, ballista (in-process) or ballista://host:port"
+            )),
+        }
+    }
+}
+
+/// A session on `engine`.
+pub async fn session(engine: &Engine) -> Result<SessionContext> {
+    use ballista::prelude::*;
+    use datafusion::execution::SessionStateBuilder;
+    Ok(match engine {
+        Engine::DataFusion { partitions } => SessionContext::new_with_config(SessionConfig::new().with_target_partitions(*partitions)),
+        Engine::Standalone { partitions } => {
+            let state = SessionStateBuilder::new()
+                .with_default_features()
+                .with_config(
+                    SessionConfig::new_with_ballista()
+                        .with_target_partitions(*partitions)
+                        .with_ballista_standalone_parallelism(2),
+                )
+                .build();
+            SessionContext::standalone_with_state(state).await?
+        }
+        Engine::Remote(url) => {
+            let state = SessionStateBuilder::new()
+                .with_default_features()
+                .with_config(SessionConfig::new_with_ballista().with_target_partitions(4))
+                .build();
+            SessionContext::remote_with_state(url, state)
+                .await
+                .with_context(|| format!("cannot reach the Ballista scheduler at {url}"))?
+        }
+    })
+}
+
+/// One fill: the person, the stage (1-based) and the event that filled it.
+pub type Fill = (String, u32, u64);
+
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn in_list<T>(column: &str, set: &Option<BTreeSet<T>>, text: impl Fn(&T) -> String) -> Option<String> {
+    set.as_ref().map(|s| {
+        if s.is_empty() {
+            "FALSE".to_string()
+        } else {
+            format!("{column} IN ({})", s.iter().map(|v| quote(&text(v))).collect::<Vec<_>>().join(", "))
+        }
+    })
+}
+
+/// A stage predicate as a SQL condition over `events` (the pipeline's data, not logic).
+pub fn predicate_sql(p: &Predicate) -> String {
+    let parts: Vec<String> = [
+        in_list("action", &p.actions, |a| a.as_str().to_string()),
+        in_list("source", &p.sources, |s| s.clone()),
+        in_list("tool", &p.tools, |t| t.as_str().to_string()),
+        in_list("channel", &p.channels, |c| c.as_str().to_string()),
+        in_list("context", &p.contexts, |c| c.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "TRUE".into()
+    } else {
+        parts.join(" AND ")
+    }
+}
+
+pub fn fill_sql(template: &str, tz: &str, window_us: i64, k: usize, same: &[usize]) -> String {
+    let same = if same.is_empty() {
+        "0".to_string()
+    } else {
+        same.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+    };
+    template
+        .replace("{same}", &same)
+        .replace("{tz}", &tz.replace('\'', "''"))
+        .replace("{window_us}", &window_us.to_string())
+        .replace("{k}", &k.to_string())
+}
+
+pub async fn register_sql(ctx: &SessionContext, name: &str, sql: &str) -> Result<()> {
+    let _ = ctx.deregister_table(name);
+    let df = ctx.sql(sql).await.with_context(|| format!("planning {name}"))?;
+    ctx.register_table(name, df.into_view())?;
+    Ok(())
+}
+
+pub async fn register_parquet(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
+    let _ = ctx.deregister_table(name);
+    ctx.register_parquet(name, path.to_str().context("path is not UTF-8")?, ParquetReadOptions::default())
+        .await
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(())
+}
+
+/// Writes batches to one Parquet file (the client side of a step: its result is per person).
+pub fn write_batches(path: &Path, batches: &[RecordBatch]) -> Result<()> {
+    let Some(first) = batches.first() else { bail!("no batches") };
+    let file = std::fs::File::create(path)?;
+    let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(file, first.schema(), None)?;
+    for b in batches {
+        w.write(b)?;
+    }
+    w.close()?;
+    Ok(())
+}
+
+/// Runs the ordered funnel `f` over the registered `timeline` table. `work` is a scratch folder
+/// for the steps' Parquet files (shared with the executors when the engine is a cluster).
+pub async fn funnel_fills(ctx: &SessionContext, tz: &str, f: &FunnelPlan, work: &Path) -> Result<Vec<Fill>> {
+    if f.order != Order::Ordered {
+        bail!(
+            "funnel {:?} is unordered: the scale-out engines run ordered funnels only so far (use the default engine)",
+            f.name
+        );
+    }
+    std::fs::create_dir_all(work)?;
+    register_sql(ctx, "events", &fill_sql(EVENTS_SQL, tz, 0, 0, &[])).await?;
+    register_sql(ctx, "organizers", "SELECT DISTINCT person_id FROM timeline WHERE organizer").await?;
+    let stages: Vec<String> = f
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "SELECT CAST({} AS BIGINT) AS stage, * FROM events WHERE {}",
+                i + 1,
+                predicate_sql(&s.when)
+            )
+        })
+        .collect();
+    register_sql(ctx, "stage_events", &stages.join("\nUNION ALL\n")).await?;
+
+    let fills_dir = work.join("fills");
+    let _ = std::fs::remove_dir_all(&fills_dir);
+    std::fs::create_dir_all(&fills_dir)?;
+    let mut out: Vec<Fill> = Vec::new();
+    let mut all: Vec<RecordBatch> = Vec::new();
+    for k in 1..=f.stages.len() {
+        let started = std::time::Instant::now();
+        let sql = if k == 1 { ENTRY_SQL } else { STEP_SQL };
+        let df = ctx
+            .sql(&fill_sql(sql, tz, f.window_us, k, &same_predicate(f, k)))
+            .await
+            .with_context(|| format!("planning stage {k}"))?;
+        // A step that does not finish is an error, not a hang (an unattended run must end):
+        // Ballista 55 has been seen to stall on small inputs split over several partitions.
+        let batches = tokio::time::timeout(step_timeout(), df.collect())
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "stage {k} of funnel {:?} did not finish within {} s on this engine; \
+                     set TURNOUT_SCALE_OUT_STEP_TIMEOUT (seconds) for very large inputs, or run with fewer partitions",
+                    f.name,
+                    step_timeout().as_secs()
+                )
+            })?
+            .with_context(|| format!("running stage {k}"))?;
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        if std::env::var_os("TURNOUT_SCALE_OUT_TRACE").is_some() {
+            eprintln!("{}: stage {k}: {rows} people, {:.2} s", f.name, started.elapsed().as_secs_f64());
+        }
+        for b in &batches {
+            let person = b.column_by_name("person_id").context("person_id")?;
+            let person = datafusion::arrow::compute::cast(person, &datafusion::arrow::datatypes::DataType::Utf8)?;
+            let person = person.as_string::<i32>();
+            let event = b.column_by_name("event_id").context("event_id")?.as_primitive::<UInt64Type>();
+            let stage = b.column_by_name("stage").context("stage")?.as_primitive::<Int64Type>();
+            for i in 0..b.num_rows() {
+                out.push((person.value(i).to_string(), stage.value(i) as u32, event.value(i)));
+            }
+        }
+        if rows == 0 {
+            break;
+        }
+        // New files under new names each step (a cluster may cache a folder's listing): the
+        // frontier, and every fill so far.
+        let step: PathBuf = fills_dir.join(format!("frontier-{k:03}.parquet"));
+        write_batches(&step, &batches)?;
+        all.extend(batches);
+        let so_far: PathBuf = fills_dir.join(format!("fills-to-{k:03}.parquet"));
+        write_batches(&so_far, &all)?;
+        register_parquet(ctx, "frontier", &step).await?;
+        register_parquet(ctx, "fills", &so_far).await?;
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// How long one step may take (`TURNOUT_SCALE_OUT_STEP_TIMEOUT` seconds, default 1800).
+fn step_timeout() -> std::time::Duration {
+    let secs = std::env::var("TURNOUT_SCALE_OUT_STEP_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1800);
+    std::time::Duration::from_secs(secs)
+}
+
+/// The earlier stages (1-based) whose predicate is stage `k`'s.
+fn same_predicate(f: &FunnelPlan, k: usize) -> Vec<usize> {
+    (1..k).filter(|&j| f.stages[j - 1].when == f.stages[k - 1].when).collect()
+}
+
+/// Registers a timeline Parquet file as `timeline`.
+pub async fn register_timeline(ctx: &SessionContext, path: &Path) -> Result<()> {
+    register_parquet(ctx, "timeline", path).await
+}
+
+/// The reference: turnout's own funnel code (`turnout::funnel::people_in`, what `turnout run`
+/// uses) over the same timeline file, read in file order with DataFusion's Parquet reader.
+pub fn reference_fills(timeline: &Path, tz: chrono_tz::Tz, f: &FunnelPlan) -> Result<Vec<Fill>> {
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use turnout::funnel::context::{Context, Row};
+    use turnout::schema::{Action, Channel, Precision, Tool};
+    let file = std::fs::File::open(timeline).with_context(|| format!("opening {}", timeline.display()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
+    let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>()?;
+    let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let mut ctx = Context::with_capacity(tz, n, 0);
+    let mut ids: Vec<String> = Vec::new();
+    let mut persons: Vec<turnout::identity::Person> = Vec::new();
+    let mut offsets = vec![0usize];
+    let text = |b: &RecordBatch, name: &str| -> Result<Arc<dyn Array>> {
+        let c = b.column_by_name(name).with_context(|| format!("column {name}"))?;
+        Ok(datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8)?)
+    };
+    let mut row = 0usize;
+    for b in &batches {
+        let person = text(b, "person_id")?;
+        let person = person.as_string::<i32>();
+        let ts = datafusion::arrow::compute::cast(
+            b.column_by_name("ts").context("ts")?,
+            &datafusion::arrow::datatypes::DataType::Int64,
+        )?;
+        let ts = ts.as_primitive::<Int64Type>();
+        let event = b.column_by_name("event_id").context("event_id")?.as_primitive::<UInt64Type>();
+        let (prec, action, channel, tool, source) = (
+            text(b, "ts_precision")?,
+            text(b, "action")?,
+            text(b, "channel")?,
+            text(b, "tool")?,
+            text(b, "source")?,
+        );
+        let (context, occasion) = (text(b, "context")?, text(b, "occasion")?);
+        let organizer = b.column_by_name("organizer").context("organizer")?.as_boolean();
+        let s = |a: &Arc<dyn Array>, i: usize| -> Option<String> {
+            let a = a.as_string::<i32>();
+            (!a.is_null(i)).then(|| a.value(i).to_string())
+        };
+        for i in 0..b.num_rows() {
+            let p = person.value(i);
+            if ids.last().map(String::as_str) != Some(p) {
+                if !ids.is_empty() {
+                    offsets.push(row);
+                }
+                ids.push(p.to_string());
+                persons.push(turnout::identity::Person {
+                    id: p.to_string(),
+                    organizer: false,
+                    first_seen: ts.value(i),
+                    events: 0,
+                    keys: 0,
+                });
+            }
+            let person = persons.last_mut().expect("pushed");
+            person.events += 1;
+            person.organizer |= organizer.value(i);
+            let parse = |v: Option<String>, what: &str| v.with_context(|| format!("row {row}: {what} is empty"));
+            let action: Action = parse(s(&action, i), "action")?.parse().map_err(|_| anyhow::anyhow!("action"))?;
+            let (src, ctxv, occ) = (parse(s(&source, i), "source")?, s(&context, i), s(&occasion, i));
+            ctx.push(&Row {
+                ts: ts.value(i),
+                precision: parse(s(&prec, i), "precision")?
+                    .parse::<Precision>()
+                    .map_err(|_| anyhow::anyhow!("precision"))?,
+                action,
+                channel: parse(s(&channel, i), "channel")?
+                    .parse::<Channel>()
+                    .map_err(|_| anyhow::anyhow!("channel"))?,
+                tool: parse(s(&tool, i), "tool")?.parse::<Tool>().map_err(|_| anyhow::anyhow!("tool"))?,
+                event_id: event.value(i),
+                source: &src,
+                context: ctxv.as_deref(),
+                occasion: occ.as_deref(),
+                utm: [None, None, None],
+                attrs: &[],
+            });
+            row += 1;
+        }
+    }
+    offsets.push(row);
+    if ids.is_empty() {
+        offsets = vec![0];
+    }
+    ctx.finish();
+    let tl = turnout::timeline::Timeline {
+        order: (0..row as u32).collect(),
+        offsets,
+    };
+    let people = turnout::funnel::people_in(f, &ctx, &tl, &persons);
+    let event_ids = &ctx.event_id;
+    let mut out: Vec<Fill> = people
+        .iter()
+        .flat_map(|p| {
+            let id = &persons[p.person as usize].id;
+            p.fills
+                .iter()
+                .enumerate()
+                .map(move |(k, &e)| (id.clone(), k as u32 + 1, event_ids[e as usize]))
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
