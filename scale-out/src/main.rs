@@ -57,6 +57,7 @@ async fn run() -> Result<i32> {
         );
     }
     let timeline = std::fs::canonicalize(&timeline)?;
+    std::fs::create_dir_all(plan.work_dir())?;
     let work = std::fs::canonicalize(plan.work_dir())?.join("scale-out");
     let t = Instant::now();
     let ctx = session(&engine).await?;
