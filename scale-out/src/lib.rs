@@ -132,7 +132,7 @@ pub fn predicate_sql(p: &Predicate) -> String {
     }
 }
 
-pub fn fill_sql(template: &str, tz: &str, window_us: i64, k: usize, same: &[usize]) -> String {
+fn fill_sql(template: &str, tz: &str, window_us: i64, k: usize, same: &[usize]) -> String {
     let same = if same.is_empty() {
         "0".to_string()
     } else {
@@ -145,14 +145,14 @@ pub fn fill_sql(template: &str, tz: &str, window_us: i64, k: usize, same: &[usiz
         .replace("{k}", &k.to_string())
 }
 
-pub async fn register_sql(ctx: &SessionContext, name: &str, sql: &str) -> Result<()> {
+async fn register_sql(ctx: &SessionContext, name: &str, sql: &str) -> Result<()> {
     let _ = ctx.deregister_table(name);
     let df = ctx.sql(sql).await.with_context(|| format!("planning {name}"))?;
     ctx.register_table(name, df.into_view())?;
     Ok(())
 }
 
-pub async fn register_parquet(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
+async fn register_parquet(ctx: &SessionContext, name: &str, path: &Path) -> Result<()> {
     let _ = ctx.deregister_table(name);
     ctx.register_parquet(name, path.to_str().context("path is not UTF-8")?, ParquetReadOptions::default())
         .await
@@ -161,7 +161,7 @@ pub async fn register_parquet(ctx: &SessionContext, name: &str, path: &Path) -> 
 }
 
 /// Writes batches to one Parquet file (the client side of a step: its result is per person).
-pub fn write_batches(path: &Path, batches: &[RecordBatch]) -> Result<()> {
+fn write_batches(path: &Path, batches: &[RecordBatch]) -> Result<()> {
     let Some(first) = batches.first() else { bail!("no batches") };
     let file = std::fs::File::create(path)?;
     let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(file, first.schema(), None)?;
@@ -355,9 +355,8 @@ pub fn reference_fills(timeline: &Path, tz: chrono_tz::Tz, f: &FunnelPlan) -> Re
             row += 1;
         }
     }
-    offsets.push(row);
-    if ids.is_empty() {
-        offsets = vec![0];
+    if !ids.is_empty() {
+        offsets.push(row);
     }
     ctx.finish();
     let tl = turnout::timeline::Timeline {
