@@ -12,8 +12,9 @@
 //! generated `stage_events` table; `entry.sql` picks each person's entry; `step.sql`, once per
 //! stage, picks the next fill. Each step's result (one row per person still in the funnel) is
 //! written to Parquet and read back by the next step, so a step's plan never grows and any
-//! executor can read it. Unordered funnels (an exact matching per person) are not expressed
-//! in SQL yet and are refused.
+//! executor can read it. An unordered funnel is the entry step, then `unordered.sql` picks each
+//! person's candidate events (cut to what an exact matching can use), and the matching itself,
+//! a small search per person, runs on the client with turnout's own code.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,7 @@ use turnout::config::{FunnelPlan, Order, Predicate};
 pub const EVENTS_SQL: &str = include_str!("../sql/v1/events.sql");
 pub const ENTRY_SQL: &str = include_str!("../sql/v1/entry.sql");
 pub const STEP_SQL: &str = include_str!("../sql/v1/step.sql");
+pub const UNORDERED_SQL: &str = include_str!("../sql/v1/unordered.sql");
 
 /// A tokio runtime whose threads have room for DataFusion's and Ballista's recursive plan
 /// handling (Ballista's plan (de)serialisation overflows the default 2 MiB stacks in debug
@@ -175,12 +177,6 @@ fn write_batches(path: &Path, batches: &[RecordBatch]) -> Result<()> {
 /// Runs the ordered funnel `f` over the registered `timeline` table. `work` is a scratch folder
 /// for the steps' Parquet files (shared with the executors when the engine is a cluster).
 pub async fn funnel_fills(ctx: &SessionContext, tz: &str, f: &FunnelPlan, work: &Path) -> Result<Vec<Fill>> {
-    if f.order != Order::Ordered {
-        bail!(
-            "funnel {:?} is unordered: the scale-out engines run ordered funnels only so far (use the default engine)",
-            f.name
-        );
-    }
     std::fs::create_dir_all(work)?;
     register_sql(ctx, "events", &fill_sql(EVENTS_SQL, tz, 0, 0, &[])).await?;
     register_sql(ctx, "organizers", "SELECT DISTINCT person_id FROM timeline WHERE organizer").await?;
@@ -203,30 +199,22 @@ pub async fn funnel_fills(ctx: &SessionContext, tz: &str, f: &FunnelPlan, work: 
     std::fs::create_dir_all(&fills_dir)?;
     let mut out: Vec<Fill> = Vec::new();
     let mut all: Vec<RecordBatch> = Vec::new();
-    for k in 1..=f.stages.len() {
-        let started = std::time::Instant::now();
+    // Ordered: one relational step per stage. Unordered: the entry step, then every person's
+    // candidate events in one query, matched on the client.
+    let steps = match f.order {
+        Order::Ordered => f.stages.len(),
+        Order::Unordered => 1,
+    };
+    for k in 1..=steps {
         let sql = if k == 1 { ENTRY_SQL } else { STEP_SQL };
-        let df = ctx
-            .sql(&fill_sql(sql, tz, f.window_us, k, &same_predicate(f, k)))
-            .await
-            .with_context(|| format!("planning stage {k}"))?;
-        // A step that does not finish is an error, not a hang (an unattended run must end):
-        // Ballista 55 has been seen to stall on small inputs split over several partitions.
-        let batches = tokio::time::timeout(step_timeout(), df.collect())
-            .await
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "stage {k} of funnel {:?} did not finish within {} s on this engine; \
-                     set TURNOUT_SCALE_OUT_STEP_TIMEOUT (seconds) for very large inputs, or run with fewer partitions",
-                    f.name,
-                    step_timeout().as_secs()
-                )
-            })?
-            .with_context(|| format!("running stage {k}"))?;
+        let batches = run_step(
+            ctx,
+            f,
+            &format!("stage {k}"),
+            &fill_sql(sql, tz, f.window_us, k, &same_predicate(f, k)),
+        )
+        .await?;
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        if std::env::var_os("TURNOUT_SCALE_OUT_TRACE").is_some() {
-            eprintln!("{}: stage {k}: {rows} people, {:.2} s", f.name, started.elapsed().as_secs_f64());
-        }
         for b in &batches {
             let person = b.column_by_name("person_id").context("person_id")?;
             let person = datafusion::arrow::compute::cast(person, &datafusion::arrow::datatypes::DataType::Utf8)?;
@@ -250,8 +238,38 @@ pub async fn funnel_fills(ctx: &SessionContext, tz: &str, f: &FunnelPlan, work: 
         register_parquet(ctx, "frontier", &step).await?;
         register_parquet(ctx, "fills", &so_far).await?;
     }
+    if f.order == Order::Unordered && !out.is_empty() {
+        let sql = UNORDERED_SQL.replace("{n}", &f.stages.len().to_string());
+        let batches = run_step(ctx, f, "stages 2 and later", &sql).await?;
+        let tz: chrono_tz::Tz = tz.parse().map_err(|e| anyhow::anyhow!("time zone {tz}: {e}"))?;
+        out = turnout_fills(&batches, tz, f)?;
+    }
     out.sort();
     Ok(out)
+}
+
+/// Runs one step's SQL to completion. A step that does not finish is an error, not a hang (an
+/// unattended run must end): Ballista 55 has been seen to stall on small inputs split over
+/// several partitions.
+async fn run_step(ctx: &SessionContext, f: &FunnelPlan, what: &str, sql: &str) -> Result<Vec<RecordBatch>> {
+    let started = std::time::Instant::now();
+    let df = ctx.sql(sql).await.with_context(|| format!("planning {what}"))?;
+    let batches = tokio::time::timeout(step_timeout(), df.collect())
+        .await
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "{what} of funnel {:?} did not finish within {} s on this engine; \
+                 set TURNOUT_SCALE_OUT_STEP_TIMEOUT (seconds) for very large inputs, or run with fewer partitions",
+                f.name,
+                step_timeout().as_secs()
+            )
+        })?
+        .with_context(|| format!("running {what}"))?;
+    if std::env::var_os("TURNOUT_SCALE_OUT_TRACE").is_some() {
+        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        eprintln!("{}: {what}: {rows} rows, {:.2} s", f.name, started.elapsed().as_secs_f64());
+    }
+    Ok(batches)
 }
 
 /// How long one step may take (`TURNOUT_SCALE_OUT_STEP_TIMEOUT` seconds, default 1800).
@@ -277,11 +295,18 @@ pub async fn register_timeline(ctx: &SessionContext, path: &Path) -> Result<()> 
 /// uses) over the same timeline file, read in file order with DataFusion's Parquet reader.
 pub fn reference_fills(timeline: &Path, tz: chrono_tz::Tz, f: &FunnelPlan) -> Result<Vec<Fill>> {
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    use turnout::funnel::context::{Context, Row};
-    use turnout::schema::{Action, Channel, Precision, Tool};
     let file = std::fs::File::open(timeline).with_context(|| format!("opening {}", timeline.display()))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
     let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>()?;
+    turnout_fills(&batches, tz, f)
+}
+
+/// turnout's own funnel code (`turnout::funnel::people_in`) over rows in the timeline's columns,
+/// grouped by person and in time order within a person: the whole timeline (the reference), or
+/// the candidate rows `unordered.sql` picked (the client side of an unordered funnel).
+fn turnout_fills(batches: &[RecordBatch], tz: chrono_tz::Tz, f: &FunnelPlan) -> Result<Vec<Fill>> {
+    use turnout::funnel::context::{Context, Row};
+    use turnout::schema::{Action, Channel, Precision, Tool};
     let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
     let mut ctx = Context::with_capacity(tz, n, 0);
     let mut ids: Vec<String> = Vec::new();
@@ -292,7 +317,7 @@ pub fn reference_fills(timeline: &Path, tz: chrono_tz::Tz, f: &FunnelPlan) -> Re
         Ok(datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Utf8)?)
     };
     let mut row = 0usize;
-    for b in &batches {
+    for b in batches {
         let person = text(b, "person_id")?;
         let person = person.as_string::<i32>();
         let ts = datafusion::arrow::compute::cast(

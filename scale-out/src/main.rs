@@ -65,10 +65,6 @@ async fn run() -> Result<i32> {
     println!("engine: {engine:?} (session in {:.2} s)", t.elapsed().as_secs_f64());
     let mut same = true;
     for (i, f) in plan.funnels.iter().enumerate() {
-        if f.order != turnout::config::Order::Ordered {
-            println!("{}: unordered, skipped (default engine only)", f.name);
-            continue;
-        }
         let t = Instant::now();
         let fills = funnel_fills(&ctx, plan.timezone.name(), f, &work.join(format!("funnel-{i}"))).await?;
         let secs = t.elapsed().as_secs_f64();
