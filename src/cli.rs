@@ -67,6 +67,11 @@ pub enum Command {
         /// Parse every export again instead of reusing the parsed-file cache (work/<pipeline>/cache).
         #[arg(long)]
         rebuild: bool,
+        /// Where the funnels run: turnout (default, this process), datafusion (embedded),
+        /// ballista (in process) or ballista://HOST:PORT (a Ballista cluster). The last three
+        /// need the turnout-scale-out program (see docs/scale-out.md); results are identical.
+        #[arg(long, default_value = "turnout", value_parser = |s: &str| s.parse::<crate::engine::Engine>())]
+        engine: crate::engine::Engine,
     },
     /// Validate a pipeline file and peek at its inputs (files found, headers match); writes nothing.
     Check {
@@ -119,6 +124,7 @@ pub fn main_with(cli: Cli) -> ExitCode {
         as_of: None,
         quiet: false,
         rebuild: false,
+        engine: crate::engine::Engine::Turnout,
     });
     let json = cli.log_format == LogFormat::Json;
     if json {
@@ -166,6 +172,7 @@ fn dispatch(command: Command, json: bool) -> Result<ExitCode, TurnoutError> {
             as_of,
             quiet,
             rebuild,
+            engine,
         } => {
             let pipeline = pipeline.unwrap_or_else(crate::config::default_pipeline);
             let choice = match (period, as_of) {
@@ -200,7 +207,7 @@ fn dispatch(command: Command, json: bool) -> Result<ExitCode, TurnoutError> {
                     pb.set_message(s.to_string());
                 }
             };
-            let result = crate::run::run_with(&pipeline, &choice, &crate::run::RunOptions { rebuild }, &progress);
+            let result = crate::run::run_with(&pipeline, &choice, &crate::run::RunOptions { rebuild, engine }, &progress);
             if let Some(pb) = &spinner {
                 pb.finish_and_clear();
             }

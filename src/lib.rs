@@ -19,6 +19,7 @@ pub mod actions;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod engine;
 pub mod error;
 #[cfg(feature = "engine")]
 pub mod forget;

@@ -48,6 +48,8 @@ pub struct RunOutcome {
 pub struct RunOptions {
     /// Parse every export again instead of using the parsed-file cache.
     pub rebuild: bool,
+    /// Where the funnels run (`--engine`); the results are the same on every engine.
+    pub engine: crate::engine::Engine,
 }
 
 pub fn run(pipeline: &Path, choice: &PeriodChoice, progress: &dyn Fn(&str)) -> Result<RunOutcome> {
@@ -147,22 +149,55 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     let tl = timeline::build(&ing.events, &res);
     meter.lap("timeline");
 
-    progress("measuring funnels");
+    // The default engine measures the funnels, then writes the tables; a scale-out engine reads
+    // the timeline table, so there the tables come first. The metrics follow from the fills.
     let ctx = funnel::Context::from_events(&ing.events, plan.timezone);
-    let mut metrics = Vec::new();
-    let mut people_per_funnel = Vec::new();
-    for f in &plan.funnels {
-        let people = funnel::people_in(f, &ctx, &tl, &res.persons);
-        metrics.push(funnel::metrics(f, &people, &ctx, &tl, &period, plan.report.cohort_weeks));
-        people_per_funnel.push(people);
-    }
-    let organizing = funnel::organizing::compute(&ctx, &tl, &res.persons, &period, plan.report.cohort_weeks);
-    meter.lap("funnel");
-
-    progress("writing tables");
-    write_work_tables(&plan, &ing, &res, &tl, &people_per_funnel).map_err(TurnoutError::Internal)?;
-    crate::lock::pause_point("tables");
-    meter.lap("tables");
+    let measure = |people: &[Vec<funnel::PersonFunnel>]| {
+        let metrics: Vec<_> = plan
+            .funnels
+            .iter()
+            .zip(people)
+            .map(|(f, p)| funnel::metrics(f, p, &ctx, &tl, &period, plan.report.cohort_weeks))
+            .collect();
+        (
+            metrics,
+            funnel::organizing::compute(&ctx, &tl, &res.persons, &period, plan.report.cohort_weeks),
+        )
+    };
+    let (metrics, organizing) = match &opts.engine {
+        crate::engine::Engine::Turnout => {
+            progress("measuring funnels");
+            let people: Vec<_> = plan.funnels.iter().map(|f| funnel::people_in(f, &ctx, &tl, &res.persons)).collect();
+            let measured = measure(&people);
+            meter.lap("funnel");
+            progress("writing tables");
+            write_work_tables(&plan, &ing, &res, &tl).map_err(TurnoutError::Internal)?;
+            write_funnel_people(&plan, &ing, &res, &people).map_err(TurnoutError::Internal)?;
+            crate::lock::pause_point("tables");
+            meter.lap("tables");
+            measured
+        }
+        crate::engine::Engine::ScaleOut(engine) => {
+            progress("writing tables");
+            write_work_tables(&plan, &ing, &res, &tl).map_err(TurnoutError::Internal)?;
+            crate::lock::pause_point("tables");
+            meter.lap("tables");
+            progress(&format!("measuring funnels on {engine}"));
+            let people = crate::engine::fills(
+                engine,
+                &plan.path,
+                &plan.work_dir().join("timeline.parquet"),
+                &plan.work_dir().join("scale-out-fills.tsv"),
+                plan.funnels.len(),
+                &res.persons,
+                &ing.events,
+            )?;
+            let measured = measure(&people);
+            write_funnel_people(&plan, &ing, &res, &people).map_err(TurnoutError::Internal)?;
+            meter.lap("funnel");
+            measured
+        }
+    };
 
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
     for q in &ing.quarantine {
@@ -196,6 +231,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
         "occasions": { "meetings_table": ing.occasions, "same_day_fallback": same_day },
         "warnings": warnings,
         "recovered_stale_lock": lock.recovered,
+        "engine": opts.engine.to_string(),
         "durations_ms": meter.durations_ms(),
         // Per stage: wall and CPU time, the stage's own peak resident memory (see `meter`).
         "stages": meter.stages,
@@ -414,14 +450,17 @@ pub fn choose_period(plan: &Plan, choice: &PeriodChoice, cutoff_us: i64) -> Resu
     Ok(Period::week(start, ws, tz, cutoff_us))
 }
 
+/// Writes a work table as `<work>/<name>.parquet` (aside, then renamed into place).
+fn write_table(plan: &Plan, name: &str, mut df: polars::prelude::DataFrame) -> anyhow::Result<()> {
+    let dir = plan.work_dir();
+    let tmp = dir.join(format!(".{name}.parquet.tmp"));
+    tables::write_parquet(&mut df, &tmp)?;
+    std::fs::rename(&tmp, dir.join(format!("{name}.parquet")))?;
+    Ok(())
+}
+
 /// Person-level tables for audits and reuse: pseudonymised, owner-only, never in the report.
-fn write_work_tables(
-    plan: &Plan,
-    ing: &ingest::Ingested,
-    res: &identity::Resolution,
-    tl: &timeline::Timeline,
-    people: &[Vec<funnel::PersonFunnel>],
-) -> anyhow::Result<()> {
+fn write_work_tables(plan: &Plan, ing: &ingest::Ingested, res: &identity::Resolution, tl: &timeline::Timeline) -> anyhow::Result<()> {
     let dir = plan.work_dir();
     std::fs::create_dir_all(&dir)?;
     crate::privacy::owner_only(&dir)?;
@@ -429,12 +468,7 @@ fn write_work_tables(
         crate::privacy::owner_only(parent)?;
     }
     let pseudo = Pseudonymizer::load_or_create(&plan.root)?;
-    let write = |name: &str, mut df: polars::prelude::DataFrame| -> anyhow::Result<()> {
-        let tmp = dir.join(format!(".{name}.parquet.tmp"));
-        tables::write_parquet(&mut df, &tmp)?;
-        std::fs::rename(&tmp, dir.join(format!("{name}.parquet")))?;
-        Ok(())
-    };
+    let write = |name: &str, df: polars::prelude::DataFrame| write_table(plan, name, df);
     // Which report label is which file (the report names files only by label).
     let inputs: Vec<serde_json::Value> = ing
         .files
@@ -452,6 +486,16 @@ fn write_work_tables(
     write("persons", tables::persons_frame(res)?)?;
     write("links", tables::links_frame(res)?)?;
     write("person_keys", tables::person_keys_frame(res)?)?;
+    Ok(())
+}
+
+/// Every funnel's fills per person (`funnel_people.parquet`), pseudonymised like the tables.
+fn write_funnel_people(
+    plan: &Plan,
+    ing: &ingest::Ingested,
+    res: &identity::Resolution,
+    people: &[Vec<funnel::PersonFunnel>],
+) -> anyhow::Result<()> {
     let mut all: Option<polars::prelude::DataFrame> = None;
     for (f, p) in plan.funnels.iter().zip(people) {
         let names: Vec<String> = f.stages.iter().map(|s| s.name.clone()).collect();
@@ -465,7 +509,7 @@ fn write_work_tables(
         });
     }
     if let Some(df) = all {
-        write("funnel_people", df)?;
+        write_table(plan, "funnel_people", df)?;
     }
     Ok(())
 }

@@ -355,6 +355,64 @@ fn a_failed_run_leaves_the_previous_report_intact() {
 }
 
 #[test]
+fn a_scale_out_engine_that_is_missing_or_fails_publishes_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = Project::demo();
+    // An engine name that does not exist is a usage error that lists the engines.
+    let out = p.turnout(&["run", "--engine", "spark"]);
+    assert_eq!(out.code, 2, "{}", out.explain());
+    assert!(out.stderr.contains("ballista://HOST:PORT"), "{}", out.explain());
+    // The scale-out program is not installed: a configuration error with the fix, no report.
+    let missing = p.path().join("no-such-program");
+    let out = p.turnout_env(
+        &["run", "--engine", "datafusion"],
+        &[("TURNOUT_SCALE_OUT", missing.to_str().unwrap())],
+    );
+    assert_eq!(out.code, 2, "{}", out.explain());
+    assert!(
+        out.stderr.contains("turnout-scale-out") && out.stderr.contains("hint: build it"),
+        "{}",
+        out.explain()
+    );
+    assert!(!p.path().join("reports/demo/latest").exists(), "{}", out.explain());
+
+    let first = p.turnout(&["run"]);
+    assert_eq!(first.code, 0, "{}", first.explain());
+    let period = metrics(&p)["period"].as_str().unwrap().to_string();
+    let before = p.read(&format!("reports/demo/{period}/index.html"));
+    // The engine fails (a cluster that cannot be reached), or answers with fills that do not
+    // belong to this run: an internal error that says so, and the previous report stays.
+    let fake = |name: &str, body: &str| {
+        let path = p.write(name, format!("#!/bin/sh\n{body}\n"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let unreachable = fake(
+        "unreachable.sh",
+        "echo 'error: cannot reach the Ballista scheduler at df://127.0.0.1:1' >&2; exit 2",
+    );
+    // Arguments: PIPELINE --engine E --timeline T --write-fills OUT
+    let stranger = fake(
+        "stranger.sh",
+        "printf 'funnel\\tperson_id\\tstage\\tevent_id\\n0\\tnobody\\t1\\t7\\n' > \"$7\"",
+    );
+    for (program, says) in [
+        (&unreachable, "cannot reach the Ballista scheduler"),
+        (&stranger, "a person id this run does not have"),
+    ] {
+        let out = p.turnout_env(&["run", "--engine", "ballista://127.0.0.1:1"], &[("TURNOUT_SCALE_OUT", program)]);
+        assert_eq!(out.code, 4, "{}", out.explain());
+        assert!(out.stderr.contains(says), "{}", out.explain());
+        assert_eq!(p.read(&format!("reports/demo/{period}/index.html")), before);
+    }
+    let out = p.turnout_env(
+        &["run", "--engine", "ballista://127.0.0.1:1"],
+        &[("TURNOUT_SCALE_OUT", &unreachable)],
+    );
+    assert!(out.stderr.contains("nothing was published"), "{}", out.explain());
+}
+
+#[test]
 fn a_second_run_of_the_same_pipeline_fails_clearly_and_a_stale_lock_is_recovered() {
     let p = Project::demo();
     // a live process (pid 1) holds the lock

@@ -2,12 +2,13 @@
 //! Ballista, checked against turnout's own engine.
 //!
 //!   turnout-scale-out [PIPELINE] [--engine datafusion|ballista|ballista://HOST:PORT]
-//!                     [--timeline PATH] [--check]
+//!                     [--timeline PATH] [--check] [--write-fills FILE]
 //!
 //! PIPELINE defaults to pipelines/demo.toml; the timeline to work/<pipeline>/timeline.parquet
 //! (written by `turnout run`). Prints each funnel's stage counts and the time taken; with
 //! `--check`, also computes the fills with turnout's own funnel code and exits 1 unless every
-//! fill is identical.
+//! fill is identical. With `--write-fills`, writes every fill as `funnel\tperson_id\tstage\t
+//! event_id` rows (funnel = its index in the pipeline): how `turnout run --engine …` gets them.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -31,14 +32,16 @@ fn main() {
 async fn run() -> Result<i32> {
     let mut args = std::env::args().skip(1);
     let (mut pipeline, mut engine, mut timeline, mut check) = (None, Engine::DataFusion { partitions: 2 }, None, false);
+    let mut write_fills: Option<PathBuf> = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--engine" => engine = args.next().context("--engine needs a value")?.parse().map_err(anyhow::Error::msg)?,
             "--timeline" => timeline = Some(PathBuf::from(args.next().context("--timeline needs a path")?)),
             "--check" => check = true,
+            "--write-fills" => write_fills = Some(PathBuf::from(args.next().context("--write-fills needs a path")?)),
             "-h" | "--help" => {
                 println!(
-                    "usage: turnout-scale-out [PIPELINE] [--engine datafusion|ballista|ballista://HOST:PORT] [--timeline PATH] [--check]"
+                    "usage: turnout-scale-out [PIPELINE] [--engine datafusion|ballista|ballista://HOST:PORT] [--timeline PATH] [--check] [--write-fills FILE]"
                 );
                 return Ok(0);
             }
@@ -64,6 +67,7 @@ async fn run() -> Result<i32> {
     register_timeline(&ctx, &timeline).await?;
     println!("engine: {engine:?} (session in {:.2} s)", t.elapsed().as_secs_f64());
     let mut same = true;
+    let mut tsv = String::from("funnel\tperson_id\tstage\tevent_id\n");
     for (i, f) in plan.funnels.iter().enumerate() {
         let t = Instant::now();
         let fills = funnel_fills(&ctx, plan.timezone.name(), f, &work.join(format!("funnel-{i}"))).await?;
@@ -72,6 +76,9 @@ async fn run() -> Result<i32> {
             .map(|k| fills.iter().filter(|x| x.1 as usize == k).count())
             .collect();
         println!("{}: {counts:?} in {secs:.2} s", f.name);
+        for (person, stage, event) in &fills {
+            tsv.push_str(&format!("{i}\t{person}\t{stage}\t{event}\n"));
+        }
         if check {
             let t = Instant::now();
             let reference = reference_fills(&timeline, plan.timezone, f)?;
@@ -84,6 +91,12 @@ async fn run() -> Result<i32> {
                 t.elapsed().as_secs_f64()
             );
         }
+    }
+    if let Some(path) = write_fills {
+        // Aside, then renamed: a reader never sees half a file.
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, tsv).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(if same { 0 } else { 1 })
 }

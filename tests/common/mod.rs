@@ -74,11 +74,17 @@ impl Project {
 
     /// Runs the real binary in this folder.
     pub fn turnout(&self, args: &[&str]) -> Output {
+        self.turnout_env(args, &[])
+    }
+
+    /// [`Project::turnout`] with extra environment variables.
+    pub fn turnout_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let bin = env!("CARGO_BIN_EXE_turnout");
         let out = Command::new(bin)
             .args(args)
             .current_dir(self.path())
             .env("TURNOUT_KEY", "test-key-0123456789abcdef")
+            .envs(env.iter().copied())
             .output()
             .expect("run turnout");
         Output {
