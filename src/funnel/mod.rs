@@ -79,6 +79,13 @@ pub fn cmp_coarse(a: i64, ap: Precision, b: i64, bp: Precision, tz: Tz) -> Order
     truncate(a, p, tz).cmp(&truncate(b, p, tz))
 }
 
+/// Days from `a` to `b`, both truncated to the pair's coarser precision (negative when `b` is
+/// earlier).
+pub fn gap_days(a: i64, ap: Precision, b: i64, bp: Precision, tz: Tz) -> f64 {
+    let p = ap.max(bp);
+    (interval_start(b, p, tz) - interval_start(a, p, tz)) as f64 / timeutil::US_PER_DAY as f64
+}
+
 /// The occasion an event belongs to: the tool's or the mapping's, else its context (or source)
 /// on its local date.
 pub fn occasion_key(e: &Event, tz: Tz) -> String {

@@ -2,7 +2,9 @@
 //! digital touch to first meeting, new and active people per week.
 //!
 //! Takes: the events, the timeline, the persons, the report [`Period`] and the funnel
-//! [`Context`] (for occasions and precision-aware comparisons). Gives: [`Organizing`].
+//! [`Context`] (for occasions and precision-aware comparisons). Gives: [`Organizing`], in two
+//! steps: [`tally`] counts per occasion, per first attender and per week ([`Tallies`], which
+//! the scale-out engines count in SQL), and [`assemble`] makes the rates and distributions.
 //! Promises, as DESIGN.md §4 defines them (organizers excluded everywhere):
 //! - **Show rate** per occasion and overall: of the people who RSVP'd (rsvp or rsvp_confirmed,
 //!   not cancelled afterwards), the share who attended that occasion. Occasions where nobody's
@@ -25,7 +27,7 @@ use serde::Serialize;
 use super::stats::{distribution, wilson, Distribution, Rate};
 use super::{Context, Period};
 use crate::identity::Person;
-use crate::schema::{Action, Channel};
+use crate::schema::{Action, Channel, Precision};
 use crate::timeline::Timeline;
 use crate::timeutil;
 
@@ -115,8 +117,58 @@ fn is_digital(c: Channel) -> bool {
     matches!(c, Channel::Messaging | Channel::Sms | Channel::Email | Channel::Form)
 }
 
+/// The show-rate counts of one occasion, before rates: what any engine counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct OccasionTally {
+    /// The occasion as text ([`Context::occasion_name`]).
+    pub name: String,
+    /// The earliest RSVP or attendance event of a member for it.
+    pub first_ts: i64,
+    /// Someone's attendance (attended or no-show) was recorded.
+    pub marked: bool,
+    /// People with a standing RSVP (not cancelled after their last RSVP).
+    pub standing: u64,
+    pub standing_attended: u64,
+    pub no_shows: u64,
+    pub declined: u64,
+    /// People who cancelled after their last RSVP.
+    pub cancelled: u64,
+    /// Attended without a standing RSVP.
+    pub walk_ins: u64,
+}
+
+/// One member who attended at least once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttenderTally {
+    /// Their first attendance (time order, ties by event id): time and precision.
+    pub first: (i64, Precision),
+    /// Attended another occasion within [`REPEAT_DAYS`] of the first attendance.
+    pub came_back: [bool; 2],
+    /// Their first messaging, sms, email or form event.
+    pub digital: Option<(i64, Precision)>,
+}
+
+/// Repeat attendance windows, in days.
+pub const REPEAT_DAYS: [u32; 2] = [30, 60];
+
+/// Everything [`Organizing`] is computed from: per occasion, per first attender, per week. The
+/// default engine tallies the timeline ([`tally`]); the scale-out engines count the same in SQL.
+/// Either way [`assemble`] turns them into the published metrics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tallies {
+    pub occasions: Vec<OccasionTally>,
+    pub attenders: Vec<AttenderTally>,
+    /// New and active people in each of `period.last_weeks(weeks.max(5))`, oldest first.
+    pub new: Vec<u64>,
+    pub active: Vec<u64>,
+}
+
 pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &Period, weeks: usize) -> Organizing {
-    let tz = ctx.tz;
+    assemble(tally(ctx, timeline, persons, period, weeks), period, weeks)
+}
+
+/// Counts the timeline's members (organizers excluded) into [`Tallies`].
+pub fn tally(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &Period, weeks: usize) -> Tallies {
     let members: Vec<usize> = (0..timeline.persons()).filter(|&p| !persons[p].organizer).collect();
 
     // ---- show rate: per (occasion, person) the last RSVP-ish state and attendance
@@ -129,20 +181,8 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
         no_show: bool,
     }
     // Per occasion: counts folded person by person (a person's occasions are few, so their
-    // states live in a small local list), then "marked" decides how standing RSVPs count.
-    #[derive(Default)]
-    struct Acc {
-        first_ts: i64,
-        name_event: u32,
-        marked: bool,
-        standing: u64,
-        standing_attended: u64,
-        no_shows: u64,
-        declined: u64,
-        cancelled: u64,
-        walk_ins: u64,
-    }
-    let mut occ: std::collections::HashMap<u64, Acc> = std::collections::HashMap::new();
+    // states live in a small local list).
+    let mut occ: std::collections::HashMap<u64, (u32, OccasionTally)> = std::collections::HashMap::new();
     let mut mine: Vec<(u64, PersonAt)> = Vec::new();
     for &p in &members {
         mine.clear();
@@ -156,11 +196,18 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
             }
             let o = ctx.occasion[i as usize];
             let ts = ctx.ts[i as usize];
-            let acc = occ.entry(o).or_insert_with(|| Acc {
-                first_ts: ts,
-                name_event: i,
-                ..Acc::default()
-            });
+            let acc = &mut occ
+                .entry(o)
+                .or_insert_with(|| {
+                    (
+                        i,
+                        OccasionTally {
+                            first_ts: ts,
+                            ..OccasionTally::default()
+                        },
+                    )
+                })
+                .1;
             if ts < acc.first_ts {
                 acc.first_ts = ts;
             }
@@ -185,7 +232,7 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
             }
         }
         for (o, s) in &mine {
-            let acc = occ.get_mut(o).expect("inserted above");
+            let acc = &mut occ.get_mut(o).expect("inserted above").1;
             let standing = s.rsvp_ts.is_some() && !s.cancel_after_rsvp;
             acc.marked |= s.attended || s.no_show;
             acc.cancelled += (s.rsvp_ts.is_some() && s.cancel_after_rsvp) as u64;
@@ -196,82 +243,42 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
             acc.standing_attended += (standing && s.attended) as u64;
         }
     }
-    let mut overall = ShowCounts::default();
-    let mut by_occasion = Vec::new();
-    for acc in occ.values() {
-        let mut c = ShowCounts {
-            no_shows: acc.no_shows,
-            declined: acc.declined,
-            cancelled: acc.cancelled,
-            walk_ins: acc.walk_ins,
-            ..ShowCounts::default()
-        };
-        if acc.marked {
-            c.rsvps = acc.standing;
-            c.showed = acc.standing_attended;
-        } else {
-            c.unmarked_rsvps = acc.standing;
-        }
-        c.rate = wilson(c.showed, c.rsvps);
-        overall.rsvps += c.rsvps;
-        overall.showed += c.showed;
-        overall.no_shows += c.no_shows;
-        overall.declined += c.declined;
-        overall.cancelled += c.cancelled;
-        overall.walk_ins += c.walk_ins;
-        overall.unmarked_rsvps += c.unmarked_rsvps;
-        by_occasion.push(OccasionShow {
-            occasion: ctx.occasion_name(acc.name_event),
-            date: timeutil::local_date(acc.first_ts, tz).to_string(),
-            marked: acc.marked,
-            counts: c,
-        });
-    }
-    overall.rate = wilson(overall.showed, overall.rsvps);
-    by_occasion.sort_by(|a, b| (&a.date, &a.occasion).cmp(&(&b.date, &b.occasion)));
+    let occasions = occ
+        .into_values()
+        .map(|(first_event, mut t)| {
+            t.name = ctx.occasion_name(first_event);
+            t
+        })
+        .collect();
 
-    // ---- repeat attendance and first digital touch → first meeting
-    let mut repeat = [(30u32, 0u64, 0u64, 0u64, 0u64), (60, 0, 0, 0, 0)];
-    let mut touch_gaps = Vec::new();
-    let mut met_first = 0u64;
+    // ---- first attenders: did they come back, and their first digital touch
+    let mut attenders = Vec::new();
     for &p in &members {
         let evs = timeline.person(p);
         let Some(&first) = evs.iter().find(|&&i| ctx.action[i as usize] == Action::Attended) else {
             continue;
         };
         let (f_ts, f_prec) = (ctx.ts[first as usize], ctx.precision[first as usize]);
-        for r in repeat.iter_mut() {
-            let bound = f_ts.saturating_add(r.0 as i64 * timeutil::US_PER_DAY);
-            let came_back = evs.iter().any(|&i| {
+        let came_back = REPEAT_DAYS.map(|days| {
+            let bound = f_ts.saturating_add(days as i64 * timeutil::US_PER_DAY);
+            evs.iter().any(|&i| {
                 i != first
                     && ctx.action[i as usize] == Action::Attended
                     && ctx.occasion[i as usize] != ctx.occasion[first as usize]
                     && ctx.cmp(i, first) != Ordering::Less
                     && ctx.cmp_bound(i, bound, f_prec) != Ordering::Greater
-            });
-            let observed = bound <= period.cutoff_us;
-            r.1 += 1;
-            r.2 += came_back as u64;
-            r.3 += observed as u64;
-            r.4 += (observed && came_back) as u64;
-        }
-        match evs.iter().find(|&&i| is_digital(ctx.channel[i as usize])) {
-            Some(&t) if ctx.cmp(first, t) != Ordering::Less => touch_gaps.push(ctx.gap_days(t, first)),
-            _ => met_first += 1,
-        }
+            })
+        });
+        let digital = evs
+            .iter()
+            .find(|&&i| is_digital(ctx.channel[i as usize]))
+            .map(|&t| (ctx.ts[t as usize], ctx.precision[t as usize]));
+        attenders.push(AttenderTally {
+            first: (f_ts, f_prec),
+            came_back,
+            digital,
+        });
     }
-    let repeat_attendance = repeat
-        .iter()
-        .map(|&(days, all, back, obs, back_obs)| Repeat {
-            days,
-            first_attenders: all,
-            came_back: back,
-            rate: wilson(back, all),
-            observed: obs,
-            came_back_observed: back_obs,
-            rate_observed: wilson(back_obs, obs),
-        })
-        .collect();
 
     // ---- new and active people per week: one pass over each person's events
     let periods = period.last_weeks(weeks.max(5));
@@ -296,14 +303,113 @@ pub fn compute(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &
             }
         }
     }
+    Tallies {
+        occasions,
+        attenders,
+        new,
+        active,
+    }
+}
+
+/// The published metrics from [`Tallies`]: rates with Wilson intervals, repeat attendance over
+/// all first attenders and over those whose window is inside the data, time from first digital
+/// touch to first meeting, and the weeks.
+pub fn assemble(t: Tallies, period: &Period, weeks: usize) -> Organizing {
+    let tz = period.tz;
+    let mut overall = ShowCounts::default();
+    let mut by_occasion = Vec::new();
+    for acc in &t.occasions {
+        let mut c = ShowCounts {
+            no_shows: acc.no_shows,
+            declined: acc.declined,
+            cancelled: acc.cancelled,
+            walk_ins: acc.walk_ins,
+            ..ShowCounts::default()
+        };
+        if acc.marked {
+            c.rsvps = acc.standing;
+            c.showed = acc.standing_attended;
+        } else {
+            c.unmarked_rsvps = acc.standing;
+        }
+        c.rate = wilson(c.showed, c.rsvps);
+        overall.rsvps += c.rsvps;
+        overall.showed += c.showed;
+        overall.no_shows += c.no_shows;
+        overall.declined += c.declined;
+        overall.cancelled += c.cancelled;
+        overall.walk_ins += c.walk_ins;
+        overall.unmarked_rsvps += c.unmarked_rsvps;
+        by_occasion.push(OccasionShow {
+            occasion: acc.name.clone(),
+            date: timeutil::local_date(acc.first_ts, tz).to_string(),
+            marked: acc.marked,
+            counts: c,
+        });
+    }
+    overall.rate = wilson(overall.showed, overall.rsvps);
+    // Whole-row order: the same list whatever order the occasions were counted in.
+    by_occasion.sort_by(|a, b| {
+        let key = |o: &OccasionShow| {
+            let c = &o.counts;
+            (
+                o.date.clone(),
+                o.occasion.clone(),
+                o.marked,
+                c.rsvps,
+                c.showed,
+                c.no_shows,
+                c.declined,
+                c.cancelled,
+                c.walk_ins,
+                c.unmarked_rsvps,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+
+    let mut repeat = REPEAT_DAYS.map(|d| (d, 0u64, 0u64, 0u64, 0u64));
+    let mut touch_gaps = Vec::new();
+    let mut met_first = 0u64;
+    for a in &t.attenders {
+        let (f_ts, f_prec) = a.first;
+        for (r, &back) in repeat.iter_mut().zip(&a.came_back) {
+            let bound = f_ts.saturating_add(r.0 as i64 * timeutil::US_PER_DAY);
+            let observed = bound <= period.cutoff_us;
+            r.1 += 1;
+            r.2 += back as u64;
+            r.3 += observed as u64;
+            r.4 += (observed && back) as u64;
+        }
+        match a.digital {
+            Some((d_ts, d_prec)) if super::cmp_coarse(f_ts, f_prec, d_ts, d_prec, tz) != Ordering::Less => {
+                touch_gaps.push(super::gap_days(d_ts, d_prec, f_ts, f_prec, tz))
+            }
+            _ => met_first += 1,
+        }
+    }
+    let repeat_attendance = repeat
+        .iter()
+        .map(|&(days, all, back, obs, back_obs)| Repeat {
+            days,
+            first_attenders: all,
+            came_back: back,
+            rate: wilson(back, all),
+            observed: obs,
+            came_back_observed: back_obs,
+            rate_observed: wilson(back_obs, obs),
+        })
+        .collect();
+
+    let periods = period.last_weeks(weeks.max(5));
     let weeks_list: Vec<WeekCount> = periods
         .iter()
         .enumerate()
         .map(|(w, pw)| WeekCount {
             period: pw.label.clone(),
             start: pw.start.to_string(),
-            new_people: new[w],
-            active_people: active[w],
+            new_people: t.new.get(w).copied().unwrap_or(0),
+            active_people: t.active.get(w).copied().unwrap_or(0),
         })
         .collect();
     let headline = |f: &dyn Fn(&WeekCount) -> u64| {
