@@ -2,8 +2,9 @@
 //! Ballista through the `turnout-scale-out` program (`turnout run --engine …`).
 //!
 //! Takes: the `--engine` text, the pipeline file, the `timeline.parquet` that `run` has just
-//! written, and the run's persons and events. Gives: per funnel, every person's stage fills as
-//! [`PersonFunnel`]s, exactly what the default engine hands to the metrics and the report.
+//! written, the report period, and the run's persons and events. Gives: per funnel, every
+//! person's stage fills as [`PersonFunnel`]s, and the organizing metrics' [`Tallies`]: what the
+//! default engine computes from the events before the metrics and the report.
 //! Promises: the scale-out engines run the same versioned SQL (`scale-out/sql/v1`), which the
 //! differential tests hold equal to the default engine to the event; so `metrics.json` and the
 //! report come out identical. A missing program or an engine failure is a clear error and
@@ -18,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::error::{Diagnostic, TurnoutError};
-use crate::funnel::PersonFunnel;
+use crate::funnel::organizing::Tallies;
+use crate::funnel::{Period, PersonFunnel};
 use crate::identity::Person;
 use crate::schema::Event;
 
@@ -85,17 +87,27 @@ fn program() -> Result<PathBuf, String> {
         .ok_or_else(|| format!("{PROGRAM} is neither beside turnout nor on PATH"))
 }
 
-/// Runs every funnel of `pipeline` on `engine` over `timeline`; `out` is where the program
-/// writes the fills (in the owner-only work folder: person ids are pseudonymous but personal).
-pub fn fills(
+/// What a scale-out engine measured.
+pub struct Measured {
+    /// Per funnel, in the pipeline's order.
+    pub people: Vec<Vec<PersonFunnel>>,
+    pub tallies: Tallies,
+}
+
+/// Runs every funnel of `pipeline`, and the organizing metrics' counts for `period`, on `engine`
+/// over `timeline`. `work` is where the program writes its answers (the owner-only work
+/// folder: person ids are pseudonymous but personal).
+#[allow(clippy::too_many_arguments)]
+pub fn measure(
     engine: &str,
     pipeline: &Path,
     timeline: &Path,
-    out: &Path,
+    work: &Path,
+    period: &Period,
     funnels: usize,
     persons: &[Person],
     events: &[Event],
-) -> Result<Vec<Vec<PersonFunnel>>, TurnoutError> {
+) -> Result<Measured, TurnoutError> {
     let program = program().map_err(|why| {
         TurnoutError::Config(vec![Diagnostic::new(
             pipeline.display().to_string(),
@@ -108,13 +120,18 @@ pub fn fills(
              or set TURNOUT_SCALE_OUT to its path; or drop --engine to use turnout's own engine"
         ))])
     })?;
-    let _ = std::fs::remove_file(out);
+    let (fills_path, tallies_path) = (work.join("scale-out-fills.tsv"), work.join("scale-out-organizing.json"));
+    let _ = std::fs::remove_file(&fills_path);
+    let _ = std::fs::remove_file(&tallies_path);
     let output = Command::new(&program)
         .arg(pipeline)
         .args(["--engine", engine, "--timeline"])
         .arg(timeline)
         .arg("--write-fills")
-        .arg(out)
+        .arg(&fills_path)
+        .args(["--period", &period.start.to_string(), "--cutoff-us", &period.cutoff_us.to_string()])
+        .arg("--write-organizing")
+        .arg(&tallies_path)
         .output()
         .map_err(|e| TurnoutError::Internal(anyhow::anyhow!("cannot start {}: {e}", program.display())))?;
     if !output.status.success() {
@@ -127,9 +144,15 @@ pub fn fills(
             tail.join("\n")
         )));
     }
-    let text = std::fs::read_to_string(out)
-        .map_err(|e| TurnoutError::Internal(anyhow::anyhow!("cannot read the engine's fills {}: {e}", out.display())))?;
-    parse_fills(&text, funnels, persons, events).map_err(|e| TurnoutError::Internal(anyhow::anyhow!("{}: {e}", out.display())))
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map_err(|e| TurnoutError::Internal(anyhow::anyhow!("cannot read the engine's answer {}: {e}", p.display())))
+    };
+    let people = parse_fills(&read(&fills_path)?, funnels, persons, events)
+        .map_err(|e| TurnoutError::Internal(anyhow::anyhow!("{}: {e}", fills_path.display())))?;
+    let tallies: Tallies = serde_json::from_str(&read(&tallies_path)?)
+        .map_err(|e| TurnoutError::Internal(anyhow::anyhow!("{}: {e}", tallies_path.display())))?;
+    Ok(Measured { people, tallies })
 }
 
 /// Reads `funnel\tperson_id\tstage\tevent_id` rows (header first) into per-funnel

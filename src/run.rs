@@ -152,23 +152,21 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     // The default engine measures the funnels, then writes the tables; a scale-out engine reads
     // the timeline table, so there the tables come first. The metrics follow from the fills.
     let ctx = funnel::Context::from_events(&ing.events, plan.timezone);
-    let measure = |people: &[Vec<funnel::PersonFunnel>]| {
-        let metrics: Vec<_> = plan
-            .funnels
+    let funnel_metrics = |people: &[Vec<funnel::PersonFunnel>]| -> Vec<funnel::FunnelMetrics> {
+        plan.funnels
             .iter()
             .zip(people)
             .map(|(f, p)| funnel::metrics(f, p, &ctx, &tl, &period, plan.report.cohort_weeks))
-            .collect();
-        (
-            metrics,
-            funnel::organizing::compute(&ctx, &tl, &res.persons, &period, plan.report.cohort_weeks),
-        )
+            .collect()
     };
     let (metrics, organizing) = match &opts.engine {
         crate::engine::Engine::Turnout => {
             progress("measuring funnels");
             let people: Vec<_> = plan.funnels.iter().map(|f| funnel::people_in(f, &ctx, &tl, &res.persons)).collect();
-            let measured = measure(&people);
+            let measured = (
+                funnel_metrics(&people),
+                funnel::organizing::compute(&ctx, &tl, &res.persons, &period, plan.report.cohort_weeks),
+            );
             meter.lap("funnel");
             progress("writing tables");
             write_work_tables(&plan, &ing, &res, &tl).map_err(TurnoutError::Internal)?;
@@ -183,16 +181,22 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
             crate::lock::pause_point("tables");
             meter.lap("tables");
             progress(&format!("measuring funnels on {engine}"));
-            let people = crate::engine::fills(
+            let m = crate::engine::measure(
                 engine,
                 &plan.path,
                 &plan.work_dir().join("timeline.parquet"),
-                &plan.work_dir().join("scale-out-fills.tsv"),
+                &plan.work_dir(),
+                &period,
                 plan.funnels.len(),
                 &res.persons,
                 &ing.events,
             )?;
-            let measured = measure(&people);
+            let people = m.people;
+            // The funnel metrics from the engine's fills; the organizing metrics from its counts.
+            let measured = (
+                funnel_metrics(&people),
+                funnel::organizing::assemble(m.tallies, &period, plan.report.cohort_weeks),
+            );
             write_funnel_people(&plan, &ing, &res, &people).map_err(TurnoutError::Internal)?;
             meter.lap("funnel");
             measured

@@ -25,11 +25,15 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Int64Type, UInt64Type};
 use datafusion::prelude::*;
 use turnout::config::{FunnelPlan, Order, Predicate};
+use turnout::funnel::{organizing, Period};
 
 pub const EVENTS_SQL: &str = include_str!("../sql/v1/events.sql");
 pub const ENTRY_SQL: &str = include_str!("../sql/v1/entry.sql");
 pub const STEP_SQL: &str = include_str!("../sql/v1/step.sql");
 pub const UNORDERED_SQL: &str = include_str!("../sql/v1/unordered.sql");
+pub const SHOW_RATE_SQL: &str = include_str!("../sql/v1/show_rate.sql");
+pub const ATTENDERS_SQL: &str = include_str!("../sql/v1/attenders.sql");
+pub const WEEKS_SQL: &str = include_str!("../sql/v1/weeks.sql");
 
 /// A tokio runtime whose threads have room for DataFusion's and Ballista's recursive plan
 /// handling (Ballista's plan (de)serialisation overflows the default 2 MiB stacks in debug
@@ -207,13 +211,8 @@ pub async fn funnel_fills(ctx: &SessionContext, tz: &str, f: &FunnelPlan, work: 
     };
     for k in 1..=steps {
         let sql = if k == 1 { ENTRY_SQL } else { STEP_SQL };
-        let batches = run_step(
-            ctx,
-            f,
-            &format!("stage {k}"),
-            &fill_sql(sql, tz, f.window_us, k, &same_predicate(f, k)),
-        )
-        .await?;
+        let what = format!("stage {k} of funnel {:?}", f.name);
+        let batches = run_step(ctx, &what, &fill_sql(sql, tz, f.window_us, k, &same_predicate(f, k))).await?;
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
         for b in &batches {
             let person = b.column_by_name("person_id").context("person_id")?;
@@ -240,7 +239,7 @@ pub async fn funnel_fills(ctx: &SessionContext, tz: &str, f: &FunnelPlan, work: 
     }
     if f.order == Order::Unordered && !out.is_empty() {
         let sql = UNORDERED_SQL.replace("{n}", &f.stages.len().to_string());
-        let batches = run_step(ctx, f, "stages 2 and later", &sql).await?;
+        let batches = run_step(ctx, &format!("stages 2 and later of funnel {:?}", f.name), &sql).await?;
         let tz: chrono_tz::Tz = tz.parse().map_err(|e| anyhow::anyhow!("time zone {tz}: {e}"))?;
         out = turnout_fills(&batches, tz, f)?;
     }
@@ -251,25 +250,159 @@ pub async fn funnel_fills(ctx: &SessionContext, tz: &str, f: &FunnelPlan, work: 
 /// Runs one step's SQL to completion. A step that does not finish is an error, not a hang (an
 /// unattended run must end): Ballista 55 has been seen to stall on small inputs split over
 /// several partitions.
-async fn run_step(ctx: &SessionContext, f: &FunnelPlan, what: &str, sql: &str) -> Result<Vec<RecordBatch>> {
+async fn run_step(ctx: &SessionContext, what: &str, sql: &str) -> Result<Vec<RecordBatch>> {
     let started = std::time::Instant::now();
     let df = ctx.sql(sql).await.with_context(|| format!("planning {what}"))?;
     let batches = tokio::time::timeout(step_timeout(), df.collect())
         .await
         .map_err(|_| {
             anyhow::anyhow!(
-                "{what} of funnel {:?} did not finish within {} s on this engine; \
+                "{what} did not finish within {} s on this engine; \
                  set TURNOUT_SCALE_OUT_STEP_TIMEOUT (seconds) for very large inputs, or run with fewer partitions",
-                f.name,
                 step_timeout().as_secs()
             )
         })?
         .with_context(|| format!("running {what}"))?;
     if std::env::var_os("TURNOUT_SCALE_OUT_TRACE").is_some() {
         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-        eprintln!("{}: {what}: {rows} rows, {:.2} s", f.name, started.elapsed().as_secs_f64());
+        eprintln!("{what}: {rows} rows, {:.2} s", started.elapsed().as_secs_f64());
     }
     Ok(batches)
+}
+
+/// The tallies behind the organizing metrics (show rate per occasion, repeat attendance, first
+/// digital touch to first meeting, new and active people per week) over the registered
+/// `timeline`, counted by `show_rate.sql`, `attenders.sql` and `weeks.sql`. turnout's
+/// [`organizing::assemble`] makes the published metrics from them, as for its own engine.
+pub async fn organizing_tallies(ctx: &SessionContext, period: &Period, weeks: usize) -> Result<organizing::Tallies> {
+    use turnout::schema::{Action, Channel, Precision};
+    let tz = period.tz.name();
+    register_sql(ctx, "events", &fill_sql(EVENTS_SQL, tz, 0, 0, &[])).await?;
+    register_sql(ctx, "organizers", "SELECT DISTINCT person_id FROM timeline WHERE organizer").await?;
+    register_sql(
+        ctx,
+        "members",
+        "SELECT e.* FROM events e LEFT JOIN organizers o ON o.person_id = e.person_id WHERE o.person_id IS NULL",
+    )
+    .await?;
+    let ints = |b: &RecordBatch, name: &str| -> Result<Arc<dyn Array>> {
+        let c = b.column_by_name(name).with_context(|| format!("column {name}"))?;
+        Ok(datafusion::arrow::compute::cast(c, &datafusion::arrow::datatypes::DataType::Int64)?)
+    };
+    let prec = |p: i64| match p {
+        0 => Precision::Second,
+        1 => Precision::Minute,
+        _ => Precision::Day,
+    };
+
+    let mut occasions = Vec::new();
+    for b in run_step(ctx, "show rate", SHOW_RATE_SQL).await? {
+        let name = datafusion::arrow::compute::cast(
+            b.column_by_name("name").context("name")?,
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )?;
+        let name = name.as_string::<i32>();
+        let cols: Vec<Arc<dyn Array>> = [
+            "first_ts",
+            "marked",
+            "standing",
+            "standing_attended",
+            "no_shows",
+            "declined",
+            "cancelled",
+            "walk_ins",
+        ]
+        .iter()
+        .map(|c| ints(&b, c))
+        .collect::<Result<_>>()?;
+        let v = |c: usize, i: usize| cols[c].as_primitive::<Int64Type>().value(i);
+        for i in 0..b.num_rows() {
+            occasions.push(organizing::OccasionTally {
+                name: name.value(i).to_string(),
+                first_ts: v(0, i),
+                marked: v(1, i) != 0,
+                standing: v(2, i) as u64,
+                standing_attended: v(3, i) as u64,
+                no_shows: v(4, i) as u64,
+                declined: v(5, i) as u64,
+                cancelled: v(6, i) as u64,
+                walk_ins: v(7, i) as u64,
+            });
+        }
+    }
+
+    let digital: Vec<String> = Channel::ALL
+        .iter()
+        .filter(|c| organizing::is_digital(**c))
+        .map(|c| quote(c.as_str()))
+        .collect();
+    let sql = ATTENDERS_SQL
+        .replace("{tz}", &tz.replace('\'', "''"))
+        .replace("{digital}", &digital.join(", "));
+    let mut attenders = Vec::new();
+    for b in run_step(ctx, "repeat attendance", &sql).await? {
+        let cols: Vec<Arc<dyn Array>> = ["first_ts", "first_prec", "back30", "back60", "digital_ts", "digital_prec"]
+            .iter()
+            .map(|c| ints(&b, c))
+            .collect::<Result<_>>()?;
+        let a = |c: usize| cols[c].as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            attenders.push(organizing::AttenderTally {
+                first: (a(0).value(i), prec(a(1).value(i))),
+                came_back: [a(2).value(i) != 0, a(3).value(i) != 0],
+                digital: (!a(4).is_null(i)).then(|| (a(4).value(i), prec(a(5).value(i)))),
+            });
+        }
+    }
+
+    // Weeks as days since 1970-01-01 (Date32), [start, end).
+    const CE_TO_UNIX_DAYS: i32 = 719_163;
+    let periods = period.last_weeks(weeks.max(5));
+    let values: Vec<String> = periods
+        .iter()
+        .enumerate()
+        .map(|(w, p)| {
+            use chrono::Datelike;
+            format!(
+                "({w}, {}, {})",
+                p.start.num_days_from_ce() - CE_TO_UNIX_DAYS,
+                p.end.num_days_from_ce() - CE_TO_UNIX_DAYS
+            )
+        })
+        .collect();
+    let active: Vec<String> = Action::ALL
+        .iter()
+        .filter(|a| organizing::is_active(**a))
+        .map(|a| quote(a.as_str()))
+        .collect();
+    let sql = WEEKS_SQL
+        .replace("{weeks}", &values.join(", "))
+        .replace("{active}", &active.join(", "));
+    let (mut new, mut act) = (vec![0u64; periods.len()], vec![0u64; periods.len()]);
+    for b in run_step(ctx, "new and active people", &sql).await? {
+        let cols: Vec<Arc<dyn Array>> = ["week", "new_people", "active_people"]
+            .iter()
+            .map(|c| ints(&b, c))
+            .collect::<Result<_>>()?;
+        let a = |c: usize| cols[c].as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            let w = a(0).value(i) as usize;
+            new[w] = a(1).value(i) as u64;
+            act[w] = a(2).value(i) as u64;
+        }
+    }
+    Ok(organizing::Tallies {
+        occasions,
+        attenders,
+        new,
+        active: act,
+    })
+}
+
+/// The reference: turnout's own [`organizing::tally`] over the same timeline file.
+pub fn reference_tallies(timeline: &Path, period: &Period, weeks: usize) -> Result<organizing::Tallies> {
+    let (ctx, tl, persons) = read_context(timeline, period.tz)?;
+    Ok(organizing::tally(&ctx, &tl, &persons, period, weeks))
 }
 
 /// How long one step may take (`TURNOUT_SCALE_OUT_STEP_TIMEOUT` seconds, default 1800).
@@ -294,17 +427,43 @@ pub async fn register_timeline(ctx: &SessionContext, path: &Path) -> Result<()> 
 /// The reference: turnout's own funnel code (`turnout::funnel::people_in`, what `turnout run`
 /// uses) over the same timeline file, read in file order with DataFusion's Parquet reader.
 pub fn reference_fills(timeline: &Path, tz: chrono_tz::Tz, f: &FunnelPlan) -> Result<Vec<Fill>> {
+    let (ctx, tl, persons) = read_context(timeline, tz)?;
+    Ok(fills_of(f, &ctx, &tl, &persons))
+}
+
+/// turnout's own funnel code (`turnout::funnel::people_in`) over rows in the timeline's columns
+/// (the candidate rows `unordered.sql` picked: the client side of an unordered funnel).
+fn turnout_fills(batches: &[RecordBatch], tz: chrono_tz::Tz, f: &FunnelPlan) -> Result<Vec<Fill>> {
+    let (ctx, tl, persons) = context_of(batches, tz)?;
+    Ok(fills_of(f, &ctx, &tl, &persons))
+}
+
+/// A timeline Parquet file, in file order, as turnout's funnel [`Context`](turnout::funnel::Context).
+fn read_context(
+    timeline: &Path,
+    tz: chrono_tz::Tz,
+) -> Result<(
+    turnout::funnel::Context,
+    turnout::timeline::Timeline,
+    Vec<turnout::identity::Person>,
+)> {
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let file = std::fs::File::open(timeline).with_context(|| format!("opening {}", timeline.display()))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
     let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>()?;
-    turnout_fills(&batches, tz, f)
+    context_of(&batches, tz)
 }
 
-/// turnout's own funnel code (`turnout::funnel::people_in`) over rows in the timeline's columns,
-/// grouped by person and in time order within a person: the whole timeline (the reference), or
-/// the candidate rows `unordered.sql` picked (the client side of an unordered funnel).
-fn turnout_fills(batches: &[RecordBatch], tz: chrono_tz::Tz, f: &FunnelPlan) -> Result<Vec<Fill>> {
+/// Rows in the timeline's columns, grouped by person and in time order within a person, as
+/// turnout's funnel context, timeline and persons.
+fn context_of(
+    batches: &[RecordBatch],
+    tz: chrono_tz::Tz,
+) -> Result<(
+    turnout::funnel::Context,
+    turnout::timeline::Timeline,
+    Vec<turnout::identity::Person>,
+)> {
     use turnout::funnel::context::{Context, Row};
     use turnout::schema::{Action, Channel, Precision, Tool};
     let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
@@ -388,7 +547,16 @@ fn turnout_fills(batches: &[RecordBatch], tz: chrono_tz::Tz, f: &FunnelPlan) -> 
         order: (0..row as u32).collect(),
         offsets,
     };
-    let people = turnout::funnel::people_in(f, &ctx, &tl, &persons);
+    Ok((ctx, tl, persons))
+}
+
+fn fills_of(
+    f: &FunnelPlan,
+    ctx: &turnout::funnel::Context,
+    tl: &turnout::timeline::Timeline,
+    persons: &[turnout::identity::Person],
+) -> Vec<Fill> {
+    let people = turnout::funnel::people_in(f, ctx, tl, persons);
     let event_ids = &ctx.event_id;
     let mut out: Vec<Fill> = people
         .iter()
@@ -401,5 +569,5 @@ fn turnout_fills(batches: &[RecordBatch], tz: chrono_tz::Tz, f: &FunnelPlan) -> 
         })
         .collect();
     out.sort();
-    Ok(out)
+    out
 }

@@ -9,12 +9,15 @@
 //! `--check`, also computes the fills with turnout's own funnel code and exits 1 unless every
 //! fill is identical. With `--write-fills`, writes every fill as `funnel\tperson_id\tstage\t
 //! event_id` rows (funnel = its index in the pipeline): how `turnout run --engine …` gets them.
+//! With `--period YYYY-MM-DD` (the report week's first day) it also counts the organizing
+//! metrics' tallies for that week (`--cutoff-us`: the data's cut-off, default the latest event),
+//! checks them with `--check`, and writes them as JSON with `--write-organizing FILE`.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use turnout_scale_out::{funnel_fills, reference_fills, register_timeline, session, Engine};
+use turnout_scale_out::{funnel_fills, organizing_tallies, reference_fills, reference_tallies, register_timeline, session, Engine};
 
 fn main() {
     let result = turnout_scale_out::runtime()
@@ -33,15 +36,26 @@ async fn run() -> Result<i32> {
     let mut args = std::env::args().skip(1);
     let (mut pipeline, mut engine, mut timeline, mut check) = (None, Engine::DataFusion { partitions: 2 }, None, false);
     let mut write_fills: Option<PathBuf> = None;
+    let (mut period_start, mut cutoff_us, mut write_organizing): (Option<chrono::NaiveDate>, Option<i64>, Option<PathBuf>) =
+        (None, None, None);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--engine" => engine = args.next().context("--engine needs a value")?.parse().map_err(anyhow::Error::msg)?,
             "--timeline" => timeline = Some(PathBuf::from(args.next().context("--timeline needs a path")?)),
             "--check" => check = true,
             "--write-fills" => write_fills = Some(PathBuf::from(args.next().context("--write-fills needs a path")?)),
+            "--period" => {
+                let v = args.next().context("--period needs the week's first day, YYYY-MM-DD")?;
+                period_start = Some(v.parse().with_context(|| format!("--period {v:?} is not a YYYY-MM-DD date"))?);
+            }
+            "--cutoff-us" => {
+                let v = args.next().context("--cutoff-us needs microseconds since 1970")?;
+                cutoff_us = Some(v.parse().with_context(|| format!("--cutoff-us {v:?} is not a number"))?);
+            }
+            "--write-organizing" => write_organizing = Some(PathBuf::from(args.next().context("--write-organizing needs a path")?)),
             "-h" | "--help" => {
                 println!(
-                    "usage: turnout-scale-out [PIPELINE] [--engine datafusion|ballista|ballista://HOST:PORT] [--timeline PATH] [--check] [--write-fills FILE]"
+                    "usage: turnout-scale-out [PIPELINE] [--engine datafusion|ballista|ballista://HOST:PORT] [--timeline PATH] [--check] [--write-fills FILE] [--period YYYY-MM-DD [--cutoff-us N] [--write-organizing FILE]]"
                 );
                 return Ok(0);
             }
@@ -93,10 +107,70 @@ async fn run() -> Result<i32> {
         }
     }
     if let Some(path) = write_fills {
-        // Aside, then renamed: a reader never sees half a file.
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, tsv).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        write_aside(&path, tsv.as_bytes())?;
+    }
+    if let Some(start) = period_start {
+        let cutoff = match cutoff_us {
+            Some(c) => c,
+            None => latest_event(&ctx).await?,
+        };
+        let period = turnout::funnel::Period::week(start, plan.week_start, plan.timezone, cutoff);
+        let weeks = plan.report.cohort_weeks;
+        let t = Instant::now();
+        let tallies = organizing_tallies(&ctx, &period, weeks).await?;
+        println!(
+            "organizing {}: {} occasions, {} first attenders, new people per week {:?} in {:.2} s",
+            period.label,
+            tallies.occasions.len(),
+            tallies.attenders.len(),
+            tallies.new,
+            t.elapsed().as_secs_f64()
+        );
+        if check {
+            let reference = reference_tallies(&timeline, &period, weeks)?;
+            let sorted = |t: &turnout::funnel::organizing::Tallies| {
+                let mut o: Vec<String> = t.occasions.iter().map(|x| format!("{x:?}")).collect();
+                let mut a: Vec<String> = t.attenders.iter().map(|x| format!("{x:?}")).collect();
+                o.sort();
+                a.sort();
+                (o, a, t.new.clone(), t.active.clone())
+            };
+            let ok = sorted(&reference) == sorted(&tallies);
+            same &= ok;
+            println!("  turnout's engine: {}", if ok { "identical" } else { "DIFFERENT" });
+        }
+        if let Some(path) = write_organizing {
+            write_aside(&path, serde_json::to_string(&tallies)?.as_bytes())?;
+        }
+    } else if write_organizing.is_some() {
+        bail!("--write-organizing needs --period (the report week's first day)");
     }
     Ok(if same { 0 } else { 1 })
+}
+
+/// Writes `bytes` aside, then renames: a reader never sees half a file.
+fn write_aside(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// The latest event's time in the registered timeline (the data's cut-off).
+async fn latest_event(ctx: &datafusion::prelude::SessionContext) -> Result<i64> {
+    use datafusion::arrow::array::{Array, AsArray};
+    let b = ctx
+        .sql("SELECT max(arrow_cast(ts, 'Int64')) AS m FROM timeline")
+        .await?
+        .collect()
+        .await?;
+    let c = b
+        .first()
+        .context("no result")?
+        .column(0)
+        .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+    if c.is_empty() || c.is_null(0) {
+        bail!("the timeline is empty");
+    }
+    Ok(c.value(0))
 }

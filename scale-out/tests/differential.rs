@@ -14,8 +14,9 @@ use chrono::TimeZone;
 use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use turnout::config::{FunnelPlan, Order, Predicate, StagePlan};
+use turnout::funnel::{organizing, Period};
 use turnout::schema::Action;
-use turnout_scale_out::{funnel_fills, reference_fills, register_timeline, session, Engine, Fill};
+use turnout_scale_out::{funnel_fills, organizing_tallies, reference_fills, reference_tallies, register_timeline, session, Engine, Fill};
 
 /// DataFusion with one and four partitions; Ballista standalone with `ballista_partitions`.
 fn engines(ballista_partitions: usize) -> Vec<Engine> {
@@ -67,7 +68,54 @@ async fn demo() {
                 .unwrap();
             assert_same(&reference, &sql, &format!("demo funnel {:?} on {engine:?}", f.name));
         }
+        // The organizing metrics, for the week that `turnout run` reported, with the data's
+        // cut-off (the latest event).
+        let metrics: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(root.join("reports/demo/latest/metrics.json")).unwrap()).unwrap();
+        let start = metrics["period_start"].as_str().unwrap().parse().unwrap();
+        let period = Period::week(start, plan.week_start, plan.timezone, max_ts(&ctx).await);
+        let reference = reference_tallies(&timeline, &period, plan.report.cohort_weeks).unwrap();
+        assert!(reference.occasions.len() > 5 && reference.attenders.len() > 50, "{reference:?}");
+        let sql = organizing_tallies(&ctx, &period, plan.report.cohort_weeks).await.unwrap();
+        assert_same_tallies(
+            &reference,
+            &sql,
+            &period,
+            plan.report.cohort_weeks,
+            &format!("demo organizing metrics on {engine:?}"),
+        );
     }
+}
+
+async fn max_ts(ctx: &datafusion::prelude::SessionContext) -> i64 {
+    use datafusion::arrow::array::AsArray;
+    let b = ctx
+        .sql("SELECT max(arrow_cast(ts, 'Int64')) AS m FROM timeline")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    b[0].column(0).as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0)
+}
+
+/// The same tallies (occasions and attenders in any order), and the same published metrics.
+fn assert_same_tallies(reference: &organizing::Tallies, sql: &organizing::Tallies, period: &Period, weeks: usize, what: &str) {
+    let sorted = |t: &organizing::Tallies| {
+        let mut o: Vec<String> = t.occasions.iter().map(|x| format!("{x:?}")).collect();
+        let mut a: Vec<String> = t.attenders.iter().map(|x| format!("{x:?}")).collect();
+        o.sort();
+        a.sort();
+        (o, a, t.new.clone(), t.active.clone())
+    };
+    let (r, s) = (sorted(reference), sorted(sql));
+    assert_eq!(r.2, s.2, "{what}: new people per week");
+    assert_eq!(r.3, s.3, "{what}: active people per week");
+    assert_eq!(r.0, s.0, "{what}: show-rate counts per occasion");
+    assert_eq!(r.1, s.1, "{what}: first attenders");
+    let a = serde_json::to_value(organizing::assemble(reference.clone(), period, weeks)).unwrap();
+    let b = serde_json::to_value(organizing::assemble(sql.clone(), period, weeks)).unwrap();
+    assert_eq!(a, b, "{what}: the published metrics");
 }
 
 #[test]
@@ -86,7 +134,7 @@ async fn random() {
     for engine in engines(1) {
         sessions.push((engine.clone(), session(&engine).await.unwrap()));
     }
-    let mut nonempty = 0;
+    let (mut nonempty, mut shows, mut backs) = (0, 0, 0);
     for case in 0..12 {
         let path = work.path().join(format!("timeline-{case}.parquet"));
         write_random_timeline(&path, &mut rng, tz);
@@ -99,8 +147,22 @@ async fn random() {
                 [f, u]
             })
             .collect();
+        // A report week inside the data, and a cut-off that leaves some repeat windows open.
+        let period = Period::week(
+            chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap() + chrono::Duration::days(7 * rng.below(3) as i64),
+            chrono::Weekday::Mon,
+            tz,
+            tz.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap().timestamp() * 1_000_000 + rng.below(40) as i64 * 86_400_000_000,
+        );
+        let weeks = 1 + rng.below(6) as usize;
         for (engine, ctx) in &sessions {
             register_timeline(ctx, &path).await.unwrap();
+            let what = format!("case {case} organizing metrics on {engine:?}");
+            let reference = reference_tallies(&path, &period, weeks).unwrap();
+            shows += reference.occasions.iter().filter(|o| o.marked && o.standing > 0).count();
+            backs += reference.attenders.iter().filter(|a| a.came_back[0]).count();
+            let sql = organizing_tallies(ctx, &period, weeks).await.unwrap();
+            assert_same_tallies(&reference, &sql, &period, weeks, &what);
             for (j, f) in funnels.iter().enumerate() {
                 let reference = reference_fills(&path, tz, f).unwrap();
                 nonempty += usize::from(reference.iter().any(|x| x.1 >= 3));
@@ -112,6 +174,10 @@ async fn random() {
         }
     }
     assert!(nonempty > 40, "the random funnels should mostly reach stage 3: {nonempty}");
+    assert!(
+        shows > 50 && backs > 50,
+        "the random timelines should have show rates and repeat attendance: {shows} {backs}"
+    );
 }
 
 fn assert_same(reference: &[Fill], sql: &[Fill], what: &str) {
@@ -170,12 +236,17 @@ impl Rng {
     }
 }
 
-const ACTIONS: [Action; 5] = [
+const ACTIONS: [Action; 10] = [
     Action::GroupJoined,
     Action::MessageSent,
     Action::Rsvp,
     Action::Attended,
     Action::EmailOpened,
+    Action::RsvpConfirmed,
+    Action::RsvpCancelled,
+    Action::Declined,
+    Action::NoShow,
+    Action::FormSubmitted,
 ];
 
 /// A timeline as `turnout run` writes it: grouped by person, ordered by (ts, event_id) within a
@@ -221,7 +292,7 @@ fn write_random_timeline(path: &Path, rng: &mut Rng, tz: chrono_tz::Tz) {
                 *rng.pick(&ACTIONS)
             };
             let source = *rng.pick(&["groups", "events"]);
-            let context = *rng.pick(&[None, Some("Store 1"), Some("Store 2"), Some(" ")]);
+            let context = *rng.pick(&[None, Some("Store 1"), Some("Store 2"), Some(" "), Some(" Store 1"), Some("\t")]);
             let occasion = *rng.pick(&[None, None, Some("m1"), Some("m2")]);
             next_id += 1 + rng.below(3);
             let id = if rng.below(2) == 0 { next_id } else { u64::MAX / 2 - next_id };

@@ -22,7 +22,7 @@
 
 use std::cmp::Ordering;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::stats::{distribution, wilson, Distribution, Rate};
 use super::{Context, Period};
@@ -113,12 +113,13 @@ pub fn is_active(a: Action) -> bool {
     )
 }
 
-fn is_digital(c: Channel) -> bool {
+/// Channels that count as a digital touch.
+pub fn is_digital(c: Channel) -> bool {
     matches!(c, Channel::Messaging | Channel::Sms | Channel::Email | Channel::Form)
 }
 
 /// The show-rate counts of one occasion, before rates: what any engine counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OccasionTally {
     /// The occasion as text ([`Context::occasion_name`]).
     pub name: String,
@@ -138,7 +139,7 @@ pub struct OccasionTally {
 }
 
 /// One member who attended at least once.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttenderTally {
     /// Their first attendance (time order, ties by event id): time and precision.
     pub first: (i64, Precision),
@@ -154,7 +155,7 @@ pub const REPEAT_DAYS: [u32; 2] = [30, 60];
 /// Everything [`Organizing`] is computed from: per occasion, per first attender, per week. The
 /// default engine tallies the timeline ([`tally`]); the scale-out engines count the same in SQL.
 /// Either way [`assemble`] turns them into the published metrics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tallies {
     pub occasions: Vec<OccasionTally>,
     pub attenders: Vec<AttenderTally>,
