@@ -1,6 +1,8 @@
 //! From per-person stage fills to the published funnel numbers.
 //!
-//! Takes: a funnel's plan, its [`PersonFunnel`]s, the events and the report [`Period`]. Gives:
+//! Takes: a funnel's plan, its [`PersonFunnel`]s, the events and the report [`Period`] — or,
+//! from another engine, each person's [`PersonFacts`] (the fills' times, the breakdown values).
+//! Gives:
 //! [`FunnelMetrics`] — counts and rates per stage (Wilson 95%), entry cohorts by week with
 //! maturing flags, the report week against the week before and the 4-week average, breakdowns
 //! with an explicit "unknown" bucket and flags where buckets differ beyond noise, and time to
@@ -14,6 +16,7 @@ use serde::Serialize;
 use super::stats::{clearly_different, distribution, wilson, Distribution, Rate};
 use super::{Context, Period, PersonFunnel};
 use crate::config::{FunnelPlan, Order};
+use crate::schema::Precision;
 use crate::timeline::Timeline;
 
 /// The bucket of people with no value for a breakdown.
@@ -87,6 +90,39 @@ pub struct FunnelMetrics {
     pub time_to_convert: Vec<TimingMetric>,
 }
 
+/// What the published numbers need from one person in a funnel: the time and precision of each
+/// stage they filled (entry first), and their value for each of the plan's breakdowns. The
+/// default engine reads them off the events ([`facts`]); the scale-out engines select them in SQL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct PersonFacts {
+    pub fills: Vec<(i64, Precision)>,
+    /// Per breakdown of the plan, in order; None for the "unknown" bucket.
+    pub values: Vec<Option<String>>,
+}
+
+/// The [`PersonFacts`] of `people`, in the same order.
+pub fn facts(plan: &FunnelPlan, people: &[PersonFunnel], ctx: &Context, timeline: &Timeline) -> Vec<PersonFacts> {
+    people
+        .iter()
+        .map(|p| PersonFacts {
+            fills: p.fills.iter().map(|&i| (ctx.ts[i as usize], ctx.precision[i as usize])).collect(),
+            values: plan
+                .breakdowns
+                .iter()
+                .map(|b| match b.at_stage {
+                    Some(k) => p.fills.get(k).and_then(|&i| ctx.dim_value(b.dim, i)),
+                    None => {
+                        // first touch: the first non-null value up to and including entry
+                        let evs = timeline.person(p.person as usize);
+                        let upto = evs.iter().position(|&i| i == p.fills[0]).unwrap_or(evs.len().saturating_sub(1));
+                        evs[..=upto].iter().find_map(|&i| ctx.dim_value(b.dim, i))
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 /// Aggregates per-person results into the published metrics.
 pub fn metrics(
     plan: &FunnelPlan,
@@ -96,9 +132,23 @@ pub fn metrics(
     period: &Period,
     cohort_weeks: usize,
 ) -> FunnelMetrics {
+    metrics_of(plan, &facts(plan, people, ctx, timeline), period, cohort_weeks)
+}
+
+/// [`metrics`] from the people's [`PersonFacts`] (in any order).
+pub fn metrics_of(plan: &FunnelPlan, people: &[PersonFacts], period: &Period, cohort_weeks: usize) -> FunnelMetrics {
     let n = plan.stages.len();
-    let entered: Vec<&PersonFunnel> = people.iter().filter(|p| ctx.ts[p.fills[0] as usize] < period.end_us).collect();
-    let reach = |ps: &[&PersonFunnel], k: usize| ps.iter().filter(|p| p.fills.len() > k).count() as u64;
+    let tz = period.tz;
+    // Local day numbers of every fill, computed once.
+    let (lo, hi) = people
+        .iter()
+        .flat_map(|p| p.fills.iter().map(|f| f.0))
+        .fold((i64::MAX, i64::MIN), |(lo, hi), t| (lo.min(t), hi.max(t)));
+    let (lo, hi) = if lo > hi { (0, 0) } else { (lo, hi) };
+    let local = super::context::LocalDays::new(tz, lo, hi);
+    let days: Vec<Vec<i32>> = people.iter().map(|p| p.fills.iter().map(|f| local.day(f.0)).collect()).collect();
+    let entered: Vec<usize> = (0..people.len()).filter(|&i| people[i].fills[0].0 < period.end_us).collect();
+    let reach = |ps: &[usize], k: usize| ps.iter().filter(|&&i| people[i].fills.len() > k).count() as u64;
     let counts: Vec<u64> = (0..n).map(|k| reach(&entered, k)).collect();
     let stages = (0..n)
         .map(|k| StageMetric {
@@ -110,12 +160,11 @@ pub fn metrics(
         })
         .collect();
 
-    let entry_day = |p: &PersonFunnel| ctx.day[p.fills[0] as usize];
     let cohorts = period
         .last_weeks(cohort_weeks)
         .into_iter()
         .map(|pw| {
-            let members: Vec<&PersonFunnel> = entered.iter().copied().filter(|p| pw.holds_day(entry_day(p))).collect();
+            let members: Vec<usize> = entered.iter().copied().filter(|&i| pw.holds_day(days[i][0])).collect();
             CohortMetric {
                 period: pw.label.clone(),
                 start: pw.start,
@@ -127,12 +176,7 @@ pub fn metrics(
 
     let filled_in = |pw: &Period| -> Vec<u64> {
         (0..n)
-            .map(|k| {
-                people
-                    .iter()
-                    .filter(|p| p.fills.get(k).is_some_and(|&i| pw.holds_day(ctx.day[i as usize])))
-                    .count() as u64
-            })
+            .map(|k| days.iter().filter(|d| d.get(k).is_some_and(|&d| pw.holds_day(d))).count() as u64)
             .collect()
     };
     let this_period = filled_in(period);
@@ -147,24 +191,14 @@ pub fn metrics(
     let breakdowns = plan
         .breakdowns
         .iter()
-        .map(|b| {
-            let value_of = |p: &PersonFunnel| -> Option<String> {
-                match b.at_stage {
-                    Some(k) => p.fills.get(k).and_then(|&i| ctx.dim_value(b.dim, i)),
-                    None => {
-                        // first touch: the first non-null value up to and including entry
-                        let evs = timeline.person(p.person as usize);
-                        let upto = evs.iter().position(|&i| i == p.fills[0]).unwrap_or(evs.len().saturating_sub(1));
-                        evs[..=upto].iter().find_map(|&i| ctx.dim_value(b.dim, i))
-                    }
-                }
-            };
-            let mut groups: std::collections::BTreeMap<String, Vec<&PersonFunnel>> = std::collections::BTreeMap::new();
-            for p in &entered {
+        .enumerate()
+        .map(|(bi, b)| {
+            let mut groups: std::collections::BTreeMap<String, Vec<usize>> = std::collections::BTreeMap::new();
+            for &i in &entered {
                 groups
-                    .entry(value_of(p).unwrap_or_else(|| UNKNOWN.to_string()))
+                    .entry(people[i].values.get(bi).cloned().flatten().unwrap_or_else(|| UNKNOWN.to_string()))
                     .or_default()
-                    .push(p);
+                    .push(i);
             }
             let mut buckets: Vec<BucketMetric> = groups
                 .into_iter()
@@ -208,12 +242,11 @@ pub fn metrics(
 
     let time_to_convert = (1..n)
         .map(|k| {
-            let reached: Vec<&&PersonFunnel> = entered.iter().filter(|p| p.fills.len() > k).collect();
-            let from_entry = distribution(reached.iter().map(|p| ctx.gap_days(p.fills[0], p.fills[k])).collect());
+            let reached: Vec<&PersonFacts> = entered.iter().map(|&i| &people[i]).filter(|p| p.fills.len() > k).collect();
+            let gap = |a: (i64, Precision), b: (i64, Precision)| super::gap_days(a.0, a.1, b.0, b.1, tz);
+            let from_entry = distribution(reached.iter().map(|p| gap(p.fills[0], p.fills[k])).collect());
             let from_previous = match plan.order {
-                Order::Ordered => Some(distribution(
-                    reached.iter().map(|p| ctx.gap_days(p.fills[k - 1], p.fills[k])).collect(),
-                )),
+                Order::Ordered => Some(distribution(reached.iter().map(|p| gap(p.fills[k - 1], p.fills[k])).collect())),
                 Order::Unordered => None,
             };
             TimingMetric {
