@@ -3,8 +3,9 @@
 //!
 //! Takes: the `--engine` text, the pipeline file, the `timeline.parquet` that `run` has just
 //! written, the report period, and the run's persons and events. Gives: per funnel, every
-//! person's stage fills as [`PersonFunnel`]s, and the organizing metrics' [`Tallies`]: what the
-//! default engine computes from the events before the metrics and the report.
+//! person's stage fills as [`PersonFunnel`]s with their [`PersonFacts`], and the organizing
+//! metrics' [`Tallies`]: everything the default engine reads off the events before it computes
+//! the metrics and the report.
 //! Promises: the scale-out engines run the same versioned SQL (`scale-out/sql/v1`), which the
 //! differential tests hold equal to the default engine to the event; so `metrics.json` and the
 //! report come out identical. A missing program or an engine failure is a clear error and
@@ -19,6 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::error::{Diagnostic, TurnoutError};
+use serde::{Deserialize, Serialize};
+
+use crate::funnel::aggregate::PersonFacts;
 use crate::funnel::organizing::Tallies;
 use crate::funnel::{Period, PersonFunnel};
 use crate::identity::Person;
@@ -87,10 +91,31 @@ fn program() -> Result<PathBuf, String> {
         .ok_or_else(|| format!("{PROGRAM} is neither beside turnout nor on PATH"))
 }
 
-/// What a scale-out engine measured.
-pub struct Measured {
+/// What the scale-out program answers (`--write-answer`, JSON): per funnel and person, the
+/// events that filled the stages and the [`PersonFacts`] the metrics need; and the organizing
+/// metrics' [`Tallies`]. Written by `scale-out/`, read here: one definition for both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
     /// Per funnel, in the pipeline's order.
+    pub funnels: Vec<Vec<PersonAnswer>>,
+    pub organizing: Tallies,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonAnswer {
+    /// The person id (`person_id` of the timeline).
+    pub person: String,
+    /// Event ids of the fills, entry first.
+    pub events: Vec<u64>,
+    pub facts: PersonFacts,
+}
+
+/// What a scale-out engine measured, in this run's terms.
+pub struct Measured {
+    /// Per funnel, in the pipeline's order, ordered by person as the default engine gives them.
     pub people: Vec<Vec<PersonFunnel>>,
+    /// The same people's facts, in the same order.
+    pub facts: Vec<Vec<PersonFacts>>,
     pub tallies: Tallies,
 }
 
@@ -120,18 +145,15 @@ pub fn measure(
              or set TURNOUT_SCALE_OUT to its path; or drop --engine to use turnout's own engine"
         ))])
     })?;
-    let (fills_path, tallies_path) = (work.join("scale-out-fills.tsv"), work.join("scale-out-organizing.json"));
-    let _ = std::fs::remove_file(&fills_path);
-    let _ = std::fs::remove_file(&tallies_path);
+    let answer_path = work.join("scale-out-answer.json");
+    let _ = std::fs::remove_file(&answer_path);
     let output = Command::new(&program)
         .arg(pipeline)
         .args(["--engine", engine, "--timeline"])
         .arg(timeline)
-        .arg("--write-fills")
-        .arg(&fills_path)
         .args(["--period", &period.start.to_string(), "--cutoff-us", &period.cutoff_us.to_string()])
-        .arg("--write-organizing")
-        .arg(&tallies_path)
+        .arg("--write-answer")
+        .arg(&answer_path)
         .output()
         .map_err(|e| TurnoutError::Internal(anyhow::anyhow!("cannot start {}: {e}", program.display())))?;
     if !output.status.success() {
@@ -144,60 +166,52 @@ pub fn measure(
             tail.join("\n")
         )));
     }
-    let read = |p: &Path| {
-        std::fs::read_to_string(p)
-            .map_err(|e| TurnoutError::Internal(anyhow::anyhow!("cannot read the engine's answer {}: {e}", p.display())))
-    };
-    let people = parse_fills(&read(&fills_path)?, funnels, persons, events)
-        .map_err(|e| TurnoutError::Internal(anyhow::anyhow!("{}: {e}", fills_path.display())))?;
-    let tallies: Tallies = serde_json::from_str(&read(&tallies_path)?)
-        .map_err(|e| TurnoutError::Internal(anyhow::anyhow!("{}: {e}", tallies_path.display())))?;
-    Ok(Measured { people, tallies })
+    let text = std::fs::read_to_string(&answer_path)
+        .map_err(|e| TurnoutError::Internal(anyhow::anyhow!("cannot read the engine's answer {}: {e}", answer_path.display())))?;
+    let answer: Answer = serde_json::from_str(&text)
+        .map_err(|e| TurnoutError::Internal(anyhow::anyhow!("{}: not an answer from {PROGRAM}: {e}", answer_path.display())))?;
+    from_answer(answer, funnels, persons, events).map_err(|e| TurnoutError::Internal(anyhow::anyhow!("{}: {e}", answer_path.display())))
 }
 
-/// Reads `funnel\tperson_id\tstage\tevent_id` rows (header first) into per-funnel
-/// [`PersonFunnel`]s, ordered by person as the default engine gives them.
-pub fn parse_fills(text: &str, funnels: usize, persons: &[Person], events: &[Event]) -> anyhow::Result<Vec<Vec<PersonFunnel>>> {
+/// Maps an [`Answer`] onto this run's persons and events; refuses one that does not fit them.
+pub fn from_answer(answer: Answer, funnels: usize, persons: &[Person], events: &[Event]) -> anyhow::Result<Measured> {
+    if answer.funnels.len() != funnels {
+        anyhow::bail!("{} funnels in the answer, {funnels} in the pipeline", answer.funnels.len());
+    }
     let person_of: HashMap<&str, u32> = persons.iter().enumerate().map(|(i, p)| (p.id.as_str(), i as u32)).collect();
     let event_of: HashMap<u64, u32> = events.iter().enumerate().map(|(i, e)| (e.event_id, i as u32)).collect();
-    let mut per: Vec<std::collections::BTreeMap<u32, Vec<(u32, u32)>>> = vec![Default::default(); funnels];
-    let mut lines = text.lines().enumerate();
-    match lines.next() {
-        Some((_, "funnel\tperson_id\tstage\tevent_id")) => {}
-        _ => anyhow::bail!("line 1: expected the header funnel, person_id, stage, event_id"),
+    let (mut people, mut facts) = (Vec::new(), Vec::new());
+    for (f, answers) in answer.funnels.into_iter().enumerate() {
+        let mut rows: Vec<(PersonFunnel, PersonFacts)> = Vec::with_capacity(answers.len());
+        for a in answers {
+            let what = |x: &str| anyhow::anyhow!("funnel {f}: {x}");
+            let person = *person_of
+                .get(a.person.as_str())
+                .ok_or_else(|| what("a person id this run does not have"))?;
+            let fills = a
+                .events
+                .iter()
+                .map(|e| event_of.get(e).copied())
+                .collect::<Option<Vec<u32>>>()
+                .ok_or_else(|| what("an event id this run does not have"))?;
+            if fills.is_empty() || fills.len() != a.facts.fills.len() {
+                return Err(what("a person whose fills and facts do not match"));
+            }
+            rows.push((PersonFunnel { person, fills }, a.facts));
+        }
+        rows.sort_by_key(|r| r.0.person);
+        if rows.windows(2).any(|w| w[0].0.person == w[1].0.person) {
+            anyhow::bail!("funnel {f}: a person answered twice");
+        }
+        let (p, x): (Vec<_>, Vec<_>) = rows.into_iter().unzip();
+        people.push(p);
+        facts.push(x);
     }
-    for (n, line) in lines {
-        let bad = |what: &str| anyhow::anyhow!("line {}: {what}", n + 1);
-        let cols: Vec<&str> = line.split('\t').collect();
-        let [f, p, s, e] = cols[..] else {
-            return Err(bad("expected 4 tab-separated columns"));
-        };
-        let f: usize = f.parse().ok().filter(|&f| f < funnels).ok_or_else(|| bad("unknown funnel"))?;
-        let p = *person_of.get(p).ok_or_else(|| bad("a person id this run does not have"))?;
-        let s: u32 = s.parse().ok().filter(|&s| s >= 1).ok_or_else(|| bad("bad stage"))?;
-        let e = e
-            .parse::<u64>()
-            .ok()
-            .and_then(|e| event_of.get(&e).copied())
-            .ok_or_else(|| bad("an event id this run does not have"))?;
-        per[f].entry(p).or_default().push((s, e));
-    }
-    per.into_iter()
-        .map(|m| {
-            m.into_iter()
-                .map(|(person, mut fills)| {
-                    fills.sort_unstable();
-                    if fills.iter().enumerate().any(|(k, &(s, _))| s as usize != k + 1) {
-                        anyhow::bail!("person {}: the stages filled are not 1, 2, … in order", persons[person as usize].id);
-                    }
-                    Ok(PersonFunnel {
-                        person,
-                        fills: fills.into_iter().map(|(_, e)| e).collect(),
-                    })
-                })
-                .collect()
-        })
-        .collect()
+    Ok(Measured {
+        people,
+        facts,
+        tallies: answer.organizing,
+    })
 }
 
 #[cfg(test)]
@@ -225,7 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn fills_from_the_engine_are_checked_against_the_run() {
+    fn an_answer_that_does_not_fit_the_run_is_refused() {
         let persons = vec![Person {
             id: "P1".into(),
             organizer: false,
@@ -233,21 +247,33 @@ mod tests {
             events: 1,
             keys: 1,
         }];
-        let head = "funnel\tperson_id\tstage\tevent_id\n";
-        assert!(parse_fills(head, 1, &persons, &[]).unwrap()[0].is_empty());
-        for (body, says) in [
-            ("P1\t1\t5\n", "4 tab-separated"),
-            ("1\tP1\t1\t5\n", "unknown funnel"),
-            ("0\tP2\t1\t5\n", "person id this run does not have"),
-            ("0\tP1\t0\t5\n", "bad stage"),
-            ("0\tP1\t1\t5\n", "event id this run does not have"),
+        let person = |id: &str, events: Vec<u64>, fills: usize| PersonAnswer {
+            person: id.into(),
+            events,
+            facts: PersonFacts {
+                fills: vec![(0, crate::schema::Precision::Second); fills],
+                values: vec![],
+            },
+        };
+        let answer = |funnels: Vec<Vec<PersonAnswer>>| Answer {
+            funnels,
+            organizing: Tallies {
+                occasions: vec![],
+                attenders: vec![],
+                new: vec![],
+                active: vec![],
+            },
+        };
+        let m = from_answer(answer(vec![vec![]]), 1, &persons, &[]).unwrap();
+        assert!(m.people[0].is_empty() && m.facts[0].is_empty());
+        for (a, funnels, says) in [
+            (answer(vec![vec![]]), 2, "1 funnels in the answer, 2 in the pipeline"),
+            (answer(vec![vec![person("P2", vec![], 0)]]), 1, "person id this run does not have"),
+            (answer(vec![vec![person("P1", vec![5], 1)]]), 1, "event id this run does not have"),
+            (answer(vec![vec![person("P1", vec![], 0)]]), 1, "fills and facts do not match"),
         ] {
-            let e = parse_fills(&format!("{head}{body}"), 1, &persons, &[]).unwrap_err().to_string();
-            assert!(e.contains(says) && e.starts_with("line 2"), "{body:?}: {e}");
+            let e = from_answer(a, funnels, &persons, &[]).err().expect(says).to_string();
+            assert!(e.contains(says), "{says}: {e}");
         }
-        assert!(parse_fills("person_id\n", 1, &persons, &[])
-            .unwrap_err()
-            .to_string()
-            .contains("header"));
     }
 }

@@ -150,21 +150,18 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     meter.lap("timeline");
 
     // The default engine measures the funnels, then writes the tables; a scale-out engine reads
-    // the timeline table, so there the tables come first. The metrics follow from the fills.
+    // the timeline table, so there the tables come first.
     let ctx = funnel::Context::from_events(&ing.events, plan.timezone);
-    let funnel_metrics = |people: &[Vec<funnel::PersonFunnel>]| -> Vec<funnel::FunnelMetrics> {
-        plan.funnels
-            .iter()
-            .zip(people)
-            .map(|(f, p)| funnel::metrics(f, p, &ctx, &tl, &period, plan.report.cohort_weeks))
-            .collect()
-    };
     let (metrics, organizing) = match &opts.engine {
         crate::engine::Engine::Turnout => {
             progress("measuring funnels");
             let people: Vec<_> = plan.funnels.iter().map(|f| funnel::people_in(f, &ctx, &tl, &res.persons)).collect();
             let measured = (
-                funnel_metrics(&people),
+                plan.funnels
+                    .iter()
+                    .zip(&people)
+                    .map(|(f, p)| funnel::metrics(f, p, &ctx, &tl, &period, plan.report.cohort_weeks))
+                    .collect::<Vec<_>>(),
                 funnel::organizing::compute(&ctx, &tl, &res.persons, &period, plan.report.cohort_weeks),
             );
             meter.lap("funnel");
@@ -192,9 +189,13 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
                 &ing.events,
             )?;
             let people = m.people;
-            // The funnel metrics from the engine's fills; the organizing metrics from its counts.
+            // The metrics from the engine's facts and counts, by turnout's own arithmetic.
             let measured = (
-                funnel_metrics(&people),
+                plan.funnels
+                    .iter()
+                    .zip(&m.facts)
+                    .map(|(f, x)| funnel::aggregate::metrics_of(f, x, &period, plan.report.cohort_weeks))
+                    .collect::<Vec<_>>(),
                 funnel::organizing::assemble(m.tallies, &period, plan.report.cohort_weeks),
             );
             write_funnel_people(&plan, &ing, &res, &people).map_err(TurnoutError::Internal)?;

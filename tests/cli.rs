@@ -391,10 +391,10 @@ fn a_scale_out_engine_that_is_missing_or_fails_publishes_nothing() {
         "unreachable.sh",
         "echo 'error: cannot reach the Ballista scheduler at df://127.0.0.1:1' >&2; exit 2",
     );
-    // Arguments: PIPELINE --engine E --timeline T --write-fills OUT
+    // Arguments: PIPELINE --engine E --timeline T --period P --cutoff-us C --write-answer OUT
     let stranger = fake(
         "stranger.sh",
-        "printf 'funnel\\tperson_id\\tstage\\tevent_id\\n0\\tnobody\\t1\\t7\\n' > \"$7\"",
+        r#"echo '{"funnels":[[{"person":"nobody","events":[7],"facts":{"fills":[[0,"Second"]],"values":[]}}],[],[]],"organizing":{"occasions":[],"attenders":[],"new":[],"active":[]}}' > "${11}""#,
     );
     for (program, says) in [
         (&unreachable, "cannot reach the Ballista scheduler"),

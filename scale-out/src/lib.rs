@@ -24,8 +24,12 @@ use anyhow::{bail, Context as _, Result};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Int64Type, UInt64Type};
 use datafusion::prelude::*;
+use turnout::config::Dim;
 use turnout::config::{FunnelPlan, Order, Predicate};
+use turnout::engine::PersonAnswer;
+use turnout::funnel::aggregate::PersonFacts;
 use turnout::funnel::{organizing, Period};
+use turnout::schema::col;
 
 pub const EVENTS_SQL: &str = include_str!("../sql/v1/events.sql");
 pub const ENTRY_SQL: &str = include_str!("../sql/v1/entry.sql");
@@ -34,6 +38,9 @@ pub const UNORDERED_SQL: &str = include_str!("../sql/v1/unordered.sql");
 pub const SHOW_RATE_SQL: &str = include_str!("../sql/v1/show_rate.sql");
 pub const ATTENDERS_SQL: &str = include_str!("../sql/v1/attenders.sql");
 pub const WEEKS_SQL: &str = include_str!("../sql/v1/weeks.sql");
+pub const FACTS_SQL: &str = include_str!("../sql/v1/facts.sql");
+pub const FIRST_TOUCH_SQL: &str = include_str!("../sql/v1/first_touch.sql");
+pub const AT_STAGE_SQL: &str = include_str!("../sql/v1/at_stage.sql");
 
 /// A tokio runtime whose threads have room for DataFusion's and Ballista's recursive plan
 /// handling (Ballista's plan (de)serialisation overflows the default 2 MiB stacks in debug
@@ -270,6 +277,145 @@ async fn run_step(ctx: &SessionContext, what: &str, sql: &str) -> Result<Vec<Rec
     Ok(batches)
 }
 
+/// The timeline column a breakdown reads.
+fn dim_column(dim: Dim, attributes: &[String]) -> Option<String> {
+    Some(
+        match dim {
+            Dim::Channel => col::CHANNEL,
+            Dim::Tool => col::TOOL,
+            Dim::Source => col::SOURCE,
+            Dim::Context => col::CONTEXT,
+            Dim::UtmSource => col::UTM_SOURCE,
+            Dim::UtmMedium => col::UTM_MEDIUM,
+            Dim::UtmCampaign => col::UTM_CAMPAIGN,
+            Dim::Attr(a) => attributes.get(a)?.as_str(),
+        }
+        .to_string(),
+    )
+}
+
+/// Per person in `fills` (one funnel's, from [`funnel_fills`]): the events that filled the
+/// stages and the [`PersonFacts`] the funnel metrics need — each fill's time and precision
+/// (`facts.sql`) and each breakdown's value (`first_touch.sql`, `at_stage.sql`). Sorted by person.
+pub async fn funnel_answers(
+    ctx: &SessionContext,
+    f: &FunnelPlan,
+    attributes: &[String],
+    fills: &[Fill],
+    work: &Path,
+) -> Result<Vec<PersonAnswer>> {
+    use datafusion::arrow::array::{Int64Array, StringArray, UInt64Array};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::collections::HashMap;
+    std::fs::create_dir_all(work)?;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("person_id", DataType::Utf8, false),
+        Field::new("stage", DataType::Int64, false),
+        Field::new("event_id", DataType::UInt64, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from_iter_values(fills.iter().map(|x| x.0.as_str()))),
+            Arc::new(Int64Array::from_iter_values(fills.iter().map(|x| x.1 as i64))),
+            Arc::new(UInt64Array::from_iter_values(fills.iter().map(|x| x.2))),
+        ],
+    )?;
+    let path = work.join("all-fills.parquet");
+    write_batches(&path, &[batch])?;
+    register_parquet(ctx, "all_fills", &path).await?;
+
+    // Each person's fills in stage order, with the event's time and precision.
+    let mut by_person: HashMap<String, Vec<(u32, u64, i64, turnout::schema::Precision)>> = HashMap::new();
+    for b in run_step(ctx, &format!("fill times of funnel {:?}", f.name), FACTS_SQL).await? {
+        let text = |n: &str| -> Result<Arc<dyn Array>> {
+            Ok(datafusion::arrow::compute::cast(
+                b.column_by_name(n).with_context(|| format!("column {n}"))?,
+                &DataType::Utf8,
+            )?)
+        };
+        let int = |n: &str| -> Result<Arc<dyn Array>> {
+            Ok(datafusion::arrow::compute::cast(
+                b.column_by_name(n).with_context(|| format!("column {n}"))?,
+                &DataType::Int64,
+            )?)
+        };
+        let (person, prec, stage, ts) = (text("person_id")?, text("ts_precision")?, int("stage")?, int("ts_us")?);
+        let event = b.column_by_name("event_id").context("event_id")?.as_primitive::<UInt64Type>();
+        for i in 0..b.num_rows() {
+            let p: turnout::schema::Precision = prec.as_string::<i32>().value(i).parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            by_person.entry(person.as_string::<i32>().value(i).to_string()).or_default().push((
+                stage.as_primitive::<Int64Type>().value(i) as u32,
+                event.value(i),
+                ts.as_primitive::<Int64Type>().value(i),
+                p,
+            ));
+        }
+    }
+
+    // Each breakdown's value per person (none when the timeline has no such column).
+    let timeline = ctx.table("timeline").await?;
+    let mut values: Vec<HashMap<String, String>> = Vec::new();
+    for b in &f.breakdowns {
+        let mut m = HashMap::new();
+        if let Some(column) = dim_column(b.dim, attributes).filter(|c| timeline.schema().has_column_with_unqualified_name(c)) {
+            let quoted = format!("\"{}\"", column.replace('"', "\"\""));
+            let sql = match b.at_stage {
+                None => FIRST_TOUCH_SQL.replace("{column}", &quoted),
+                Some(k) => AT_STAGE_SQL.replace("{column}", &quoted).replace("{stage}", &(k + 1).to_string()),
+            };
+            for batch in run_step(ctx, &format!("breakdown {:?} of funnel {:?}", b.label, f.name), &sql).await? {
+                let person = datafusion::arrow::compute::cast(batch.column_by_name("person_id").context("person_id")?, &DataType::Utf8)?;
+                let value = datafusion::arrow::compute::cast(batch.column_by_name("value").context("value")?, &DataType::Utf8)?;
+                for i in 0..batch.num_rows() {
+                    m.insert(
+                        person.as_string::<i32>().value(i).to_string(),
+                        value.as_string::<i32>().value(i).to_string(),
+                    );
+                }
+            }
+        }
+        values.push(m);
+    }
+
+    let mut out: Vec<PersonAnswer> = by_person
+        .into_iter()
+        .map(|(person, mut rows)| {
+            rows.sort_unstable_by_key(|r| r.0);
+            let v = values.iter().map(|m| m.get(&person).cloned()).collect();
+            PersonAnswer {
+                events: rows.iter().map(|r| r.1).collect(),
+                facts: PersonFacts {
+                    fills: rows.iter().map(|r| (r.2, r.3)).collect(),
+                    values: v,
+                },
+                person,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| a.person.cmp(&b.person));
+    Ok(out)
+}
+
+/// The reference for [`funnel_answers`]: turnout's own funnel code and
+/// [`turnout::funnel::aggregate::facts`] over the same timeline file. Sorted by person.
+pub fn reference_answers(timeline: &Path, tz: chrono_tz::Tz, f: &FunnelPlan, attributes: &[String]) -> Result<Vec<PersonAnswer>> {
+    let (ctx, tl, persons) = read_context(timeline, tz, attributes)?;
+    let people = turnout::funnel::people_in(f, &ctx, &tl, &persons);
+    let facts = turnout::funnel::aggregate::facts(f, &people, &ctx, &tl);
+    let mut out: Vec<PersonAnswer> = people
+        .iter()
+        .zip(facts)
+        .map(|(p, facts)| PersonAnswer {
+            person: persons[p.person as usize].id.clone(),
+            events: p.fills.iter().map(|&e| ctx.event_id[e as usize]).collect(),
+            facts,
+        })
+        .collect();
+    out.sort_by(|a, b| a.person.cmp(&b.person));
+    Ok(out)
+}
+
 /// The tallies behind the organizing metrics (show rate per occasion, repeat attendance, first
 /// digital touch to first meeting, new and active people per week) over the registered
 /// `timeline`, counted by `show_rate.sql`, `attenders.sql` and `weeks.sql`. turnout's
@@ -401,7 +547,7 @@ pub async fn organizing_tallies(ctx: &SessionContext, period: &Period, weeks: us
 
 /// The reference: turnout's own [`organizing::tally`] over the same timeline file.
 pub fn reference_tallies(timeline: &Path, period: &Period, weeks: usize) -> Result<organizing::Tallies> {
-    let (ctx, tl, persons) = read_context(timeline, period.tz)?;
+    let (ctx, tl, persons) = read_context(timeline, period.tz, &[])?;
     Ok(organizing::tally(&ctx, &tl, &persons, period, weeks))
 }
 
@@ -427,14 +573,14 @@ pub async fn register_timeline(ctx: &SessionContext, path: &Path) -> Result<()> 
 /// The reference: turnout's own funnel code (`turnout::funnel::people_in`, what `turnout run`
 /// uses) over the same timeline file, read in file order with DataFusion's Parquet reader.
 pub fn reference_fills(timeline: &Path, tz: chrono_tz::Tz, f: &FunnelPlan) -> Result<Vec<Fill>> {
-    let (ctx, tl, persons) = read_context(timeline, tz)?;
+    let (ctx, tl, persons) = read_context(timeline, tz, &[])?;
     Ok(fills_of(f, &ctx, &tl, &persons))
 }
 
 /// turnout's own funnel code (`turnout::funnel::people_in`) over rows in the timeline's columns
 /// (the candidate rows `unordered.sql` picked: the client side of an unordered funnel).
 fn turnout_fills(batches: &[RecordBatch], tz: chrono_tz::Tz, f: &FunnelPlan) -> Result<Vec<Fill>> {
-    let (ctx, tl, persons) = context_of(batches, tz)?;
+    let (ctx, tl, persons) = context_of(batches, tz, &[])?;
     Ok(fills_of(f, &ctx, &tl, &persons))
 }
 
@@ -442,6 +588,7 @@ fn turnout_fills(batches: &[RecordBatch], tz: chrono_tz::Tz, f: &FunnelPlan) -> 
 fn read_context(
     timeline: &Path,
     tz: chrono_tz::Tz,
+    attributes: &[String],
 ) -> Result<(
     turnout::funnel::Context,
     turnout::timeline::Timeline,
@@ -451,7 +598,7 @@ fn read_context(
     let file = std::fs::File::open(timeline).with_context(|| format!("opening {}", timeline.display()))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
     let batches: Vec<RecordBatch> = reader.collect::<Result<_, _>>()?;
-    context_of(&batches, tz)
+    context_of(&batches, tz, attributes)
 }
 
 /// Rows in the timeline's columns, grouped by person and in time order within a person, as
@@ -459,6 +606,7 @@ fn read_context(
 fn context_of(
     batches: &[RecordBatch],
     tz: chrono_tz::Tz,
+    attributes: &[String],
 ) -> Result<(
     turnout::funnel::Context,
     turnout::timeline::Timeline,
@@ -467,7 +615,7 @@ fn context_of(
     use turnout::funnel::context::{Context, Row};
     use turnout::schema::{Action, Channel, Precision, Tool};
     let n: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let mut ctx = Context::with_capacity(tz, n, 0);
+    let mut ctx = Context::with_capacity(tz, n, attributes.len());
     let mut ids: Vec<String> = Vec::new();
     let mut persons: Vec<turnout::identity::Person> = Vec::new();
     let mut offsets = vec![0usize];
@@ -493,6 +641,15 @@ fn context_of(
             text(b, "source")?,
         );
         let (context, occasion) = (text(b, "context")?, text(b, "occasion")?);
+        // Optional columns: UTM (when a source has them) and the pipeline's attributes.
+        let optional = |name: &str| -> Result<Option<Arc<dyn Array>>> {
+            match b.column_by_name(name) {
+                Some(_) => Ok(Some(text(b, name)?)),
+                None => Ok(None),
+            }
+        };
+        let utm = [optional(col::UTM_SOURCE)?, optional(col::UTM_MEDIUM)?, optional(col::UTM_CAMPAIGN)?];
+        let attrs = attributes.iter().map(|a| optional(a)).collect::<Result<Vec<_>>>()?;
         let organizer = b.column_by_name("organizer").context("organizer")?.as_boolean();
         let s = |a: &Arc<dyn Array>, i: usize| -> Option<String> {
             let a = a.as_string::<i32>();
@@ -519,6 +676,9 @@ fn context_of(
             let parse = |v: Option<String>, what: &str| v.with_context(|| format!("row {row}: {what} is empty"));
             let action: Action = parse(s(&action, i), "action")?.parse().map_err(|_| anyhow::anyhow!("action"))?;
             let (src, ctxv, occ) = (parse(s(&source, i), "source")?, s(&context, i), s(&occasion, i));
+            let utm_v: Vec<Option<String>> = utm.iter().map(|c| c.as_ref().and_then(|c| s(c, i))).collect();
+            let attr_v: Vec<Option<String>> = attrs.iter().map(|c| c.as_ref().and_then(|c| s(c, i))).collect();
+            let attr_refs: Vec<Option<&str>> = attr_v.iter().map(|v| v.as_deref()).collect();
             ctx.push(&Row {
                 ts: ts.value(i),
                 precision: parse(s(&prec, i), "precision")?
@@ -533,8 +693,8 @@ fn context_of(
                 source: &src,
                 context: ctxv.as_deref(),
                 occasion: occ.as_deref(),
-                utm: [None, None, None],
-                attrs: &[],
+                utm: [utm_v[0].as_deref(), utm_v[1].as_deref(), utm_v[2].as_deref()],
+                attrs: &attr_refs,
             });
             row += 1;
         }

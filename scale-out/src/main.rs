@@ -1,23 +1,25 @@
-//! `turnout-scale-out`: a pipeline's funnels over its `timeline.parquet` on DataFusion or
-//! Ballista, checked against turnout's own engine.
+//! `turnout-scale-out`: a pipeline's funnels and organizing metrics over its `timeline.parquet`
+//! on DataFusion or Ballista, checked against turnout's own engine. `turnout run --engine …`
+//! runs it.
 //!
 //!   turnout-scale-out [PIPELINE] [--engine datafusion|ballista|ballista://HOST:PORT]
-//!                     [--timeline PATH] [--check] [--write-fills FILE]
+//!                     [--timeline PATH] [--check]
+//!                     [--period YYYY-MM-DD [--cutoff-us N] [--write-answer FILE]]
 //!
 //! PIPELINE defaults to pipelines/demo.toml; the timeline to work/<pipeline>/timeline.parquet
-//! (written by `turnout run`). Prints each funnel's stage counts and the time taken; with
-//! `--check`, also computes the fills with turnout's own funnel code and exits 1 unless every
-//! fill is identical. With `--write-fills`, writes every fill as `funnel\tperson_id\tstage\t
-//! event_id` rows (funnel = its index in the pipeline): how `turnout run --engine …` gets them.
-//! With `--period YYYY-MM-DD` (the report week's first day) it also counts the organizing
-//! metrics' tallies for that week (`--cutoff-us`: the data's cut-off, default the latest event),
-//! checks them with `--check`, and writes them as JSON with `--write-organizing FILE`.
+//! (written by `turnout run`). Prints each funnel's stage counts and the time taken. With
+//! `--period` (the report week's first day) it also counts the organizing metrics for that week
+//! (`--cutoff-us`: the data's cut-off, default the latest event). `--check` computes the same
+//! with turnout's own code and exits 1 unless every fill, fact and count is identical.
+//! `--write-answer` writes everything as the JSON [`turnout::engine::Answer`] that turnout reads.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use turnout_scale_out::{funnel_fills, organizing_tallies, reference_fills, reference_tallies, register_timeline, session, Engine};
+use turnout_scale_out::{
+    funnel_answers, funnel_fills, organizing_tallies, reference_answers, reference_tallies, register_timeline, session, Engine,
+};
 
 fn main() {
     let result = turnout_scale_out::runtime()
@@ -35,15 +37,12 @@ fn main() {
 async fn run() -> Result<i32> {
     let mut args = std::env::args().skip(1);
     let (mut pipeline, mut engine, mut timeline, mut check) = (None, Engine::DataFusion { partitions: 2 }, None, false);
-    let mut write_fills: Option<PathBuf> = None;
-    let (mut period_start, mut cutoff_us, mut write_organizing): (Option<chrono::NaiveDate>, Option<i64>, Option<PathBuf>) =
-        (None, None, None);
+    let (mut period_start, mut cutoff_us, mut write_answer): (Option<chrono::NaiveDate>, Option<i64>, Option<PathBuf>) = (None, None, None);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--engine" => engine = args.next().context("--engine needs a value")?.parse().map_err(anyhow::Error::msg)?,
             "--timeline" => timeline = Some(PathBuf::from(args.next().context("--timeline needs a path")?)),
             "--check" => check = true,
-            "--write-fills" => write_fills = Some(PathBuf::from(args.next().context("--write-fills needs a path")?)),
             "--period" => {
                 let v = args.next().context("--period needs the week's first day, YYYY-MM-DD")?;
                 period_start = Some(v.parse().with_context(|| format!("--period {v:?} is not a YYYY-MM-DD date"))?);
@@ -52,10 +51,10 @@ async fn run() -> Result<i32> {
                 let v = args.next().context("--cutoff-us needs microseconds since 1970")?;
                 cutoff_us = Some(v.parse().with_context(|| format!("--cutoff-us {v:?} is not a number"))?);
             }
-            "--write-organizing" => write_organizing = Some(PathBuf::from(args.next().context("--write-organizing needs a path")?)),
+            "--write-answer" => write_answer = Some(PathBuf::from(args.next().context("--write-answer needs a path")?)),
             "-h" | "--help" => {
                 println!(
-                    "usage: turnout-scale-out [PIPELINE] [--engine datafusion|ballista|ballista://HOST:PORT] [--timeline PATH] [--check] [--write-fills FILE] [--period YYYY-MM-DD [--cutoff-us N] [--write-organizing FILE]]"
+                    "usage: turnout-scale-out [PIPELINE] [--engine datafusion|ballista|ballista://HOST:PORT] [--timeline PATH] [--check] [--period YYYY-MM-DD [--cutoff-us N] [--write-answer FILE]]"
                 );
                 return Ok(0);
             }
@@ -81,69 +80,72 @@ async fn run() -> Result<i32> {
     register_timeline(&ctx, &timeline).await?;
     println!("engine: {engine:?} (session in {:.2} s)", t.elapsed().as_secs_f64());
     let mut same = true;
-    let mut tsv = String::from("funnel\tperson_id\tstage\tevent_id\n");
+    let attributes: Vec<String> = plan.attributes.iter().map(|a| a.to_string()).collect();
+    let mut funnels = Vec::new();
     for (i, f) in plan.funnels.iter().enumerate() {
         let t = Instant::now();
-        let fills = funnel_fills(&ctx, plan.timezone.name(), f, &work.join(format!("funnel-{i}"))).await?;
+        let dir = work.join(format!("funnel-{i}"));
+        let fills = funnel_fills(&ctx, plan.timezone.name(), f, &dir).await?;
+        let answers = funnel_answers(&ctx, f, &attributes, &fills, &dir).await?;
         let secs = t.elapsed().as_secs_f64();
         let counts: Vec<usize> = (1..=f.stages.len())
             .map(|k| fills.iter().filter(|x| x.1 as usize == k).count())
             .collect();
         println!("{}: {counts:?} in {secs:.2} s", f.name);
-        for (person, stage, event) in &fills {
-            tsv.push_str(&format!("{i}\t{person}\t{stage}\t{event}\n"));
-        }
         if check {
             let t = Instant::now();
-            let reference = reference_fills(&timeline, plan.timezone, f)?;
-            let ok = reference == fills;
+            let reference = reference_answers(&timeline, plan.timezone, f, &attributes)?;
+            let ok = reference == answers;
             same &= ok;
             println!(
-                "  turnout's engine: {} ({} fills, {:.2} s)",
+                "  turnout's engine: {} ({} people, {} fills with their times and breakdown values, {:.2} s)",
                 if ok { "identical" } else { "DIFFERENT" },
                 reference.len(),
+                reference.iter().map(|a| a.events.len()).sum::<usize>(),
                 t.elapsed().as_secs_f64()
             );
         }
+        funnels.push(answers);
     }
-    if let Some(path) = write_fills {
-        write_aside(&path, tsv.as_bytes())?;
-    }
-    if let Some(start) = period_start {
-        let cutoff = match cutoff_us {
-            Some(c) => c,
-            None => latest_event(&ctx).await?,
-        };
-        let period = turnout::funnel::Period::week(start, plan.week_start, plan.timezone, cutoff);
-        let weeks = plan.report.cohort_weeks;
-        let t = Instant::now();
-        let tallies = organizing_tallies(&ctx, &period, weeks).await?;
-        println!(
-            "organizing {}: {} occasions, {} first attenders, new people per week {:?} in {:.2} s",
-            period.label,
-            tallies.occasions.len(),
-            tallies.attenders.len(),
-            tallies.new,
-            t.elapsed().as_secs_f64()
-        );
-        if check {
-            let reference = reference_tallies(&timeline, &period, weeks)?;
-            let sorted = |t: &turnout::funnel::organizing::Tallies| {
-                let mut o: Vec<String> = t.occasions.iter().map(|x| format!("{x:?}")).collect();
-                let mut a: Vec<String> = t.attenders.iter().map(|x| format!("{x:?}")).collect();
-                o.sort();
-                a.sort();
-                (o, a, t.new.clone(), t.active.clone())
+    let organizing = match period_start {
+        None => None,
+        Some(start) => {
+            let cutoff = match cutoff_us {
+                Some(c) => c,
+                None => latest_event(&ctx).await?,
             };
-            let ok = sorted(&reference) == sorted(&tallies);
-            same &= ok;
-            println!("  turnout's engine: {}", if ok { "identical" } else { "DIFFERENT" });
+            let period = turnout::funnel::Period::week(start, plan.week_start, plan.timezone, cutoff);
+            let weeks = plan.report.cohort_weeks;
+            let t = Instant::now();
+            let tallies = organizing_tallies(&ctx, &period, weeks).await?;
+            println!(
+                "organizing {}: {} occasions, {} first attenders, new people per week {:?} in {:.2} s",
+                period.label,
+                tallies.occasions.len(),
+                tallies.attenders.len(),
+                tallies.new,
+                t.elapsed().as_secs_f64()
+            );
+            if check {
+                let reference = reference_tallies(&timeline, &period, weeks)?;
+                let sorted = |t: &turnout::funnel::organizing::Tallies| {
+                    let mut o: Vec<String> = t.occasions.iter().map(|x| format!("{x:?}")).collect();
+                    let mut a: Vec<String> = t.attenders.iter().map(|x| format!("{x:?}")).collect();
+                    o.sort();
+                    a.sort();
+                    (o, a, t.new.clone(), t.active.clone())
+                };
+                let ok = sorted(&reference) == sorted(&tallies);
+                same &= ok;
+                println!("  turnout's engine: {}", if ok { "identical" } else { "DIFFERENT" });
+            }
+            Some(tallies)
         }
-        if let Some(path) = write_organizing {
-            write_aside(&path, serde_json::to_string(&tallies)?.as_bytes())?;
-        }
-    } else if write_organizing.is_some() {
-        bail!("--write-organizing needs --period (the report week's first day)");
+    };
+    if let Some(path) = write_answer {
+        let organizing = organizing.context("--write-answer needs --period (the report week's first day)")?;
+        let answer = turnout::engine::Answer { funnels, organizing };
+        write_aside(&path, serde_json::to_string(&answer)?.as_bytes())?;
     }
     Ok(if same { 0 } else { 1 })
 }

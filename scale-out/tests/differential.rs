@@ -13,10 +13,14 @@ use std::sync::Arc;
 use chrono::TimeZone;
 use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use turnout::config::{FunnelPlan, Order, Predicate, StagePlan};
+use turnout::config::{Breakdown, Dim, FunnelPlan, Order, Predicate, StagePlan};
+use turnout::engine::PersonAnswer;
 use turnout::funnel::{organizing, Period};
 use turnout::schema::Action;
-use turnout_scale_out::{funnel_fills, organizing_tallies, reference_fills, reference_tallies, register_timeline, session, Engine, Fill};
+use turnout_scale_out::{
+    funnel_answers, funnel_fills, organizing_tallies, reference_answers, reference_fills, reference_tallies, register_timeline, session,
+    Engine, Fill,
+};
 
 /// DataFusion with one and four partitions; Ballista standalone with `ballista_partitions`.
 fn engines(ballista_partitions: usize) -> Vec<Engine> {
@@ -67,6 +71,14 @@ async fn demo() {
                 .await
                 .unwrap();
             assert_same(&reference, &sql, &format!("demo funnel {:?} on {engine:?}", f.name));
+            // The facts the metrics need (fill times, breakdown values), and so the metrics.
+            let attrs = &plan.attributes;
+            let answers = funnel_answers(&ctx, f, attrs, &sql, &work.path().join(format!("{i}")))
+                .await
+                .unwrap();
+            let expected = reference_answers(&timeline, plan.timezone, f, attrs).unwrap();
+            assert!(expected.iter().any(|a| a.facts.values.iter().any(Option::is_some)) || f.breakdowns.is_empty());
+            assert_same_answers(&expected, &answers, f, &format!("demo funnel {:?} on {engine:?}", f.name));
         }
         // The organizing metrics, for the week that `turnout run` reported, with the data's
         // cut-off (the latest event).
@@ -97,6 +109,29 @@ async fn max_ts(ctx: &datafusion::prelude::SessionContext) -> i64 {
         .await
         .unwrap();
     b[0].column(0).as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0)
+}
+
+/// The same per-person facts, and the same published funnel metrics from them.
+fn assert_same_answers(expected: &[PersonAnswer], got: &[PersonAnswer], f: &FunnelPlan, what: &str) {
+    if expected != got {
+        let diff: Vec<_> = expected.iter().zip(got).filter(|(a, b)| a != b).take(3).collect();
+        panic!(
+            "{what}: {} people from turnout's engine, {} from SQL; first differences: {diff:?}",
+            expected.len(),
+            got.len()
+        );
+    }
+    let tz = chrono_tz::America::Chicago;
+    let period = Period::week(
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(),
+        chrono::Weekday::Mon,
+        tz,
+        i64::MAX / 2,
+    );
+    let facts = |a: &[PersonAnswer]| a.iter().map(|x| x.facts.clone()).collect::<Vec<_>>();
+    let a = serde_json::to_value(turnout::funnel::aggregate::metrics_of(f, &facts(expected), &period, 4)).unwrap();
+    let b = serde_json::to_value(turnout::funnel::aggregate::metrics_of(f, &facts(got), &period, 4)).unwrap();
+    assert_eq!(a, b, "{what}: funnel metrics");
 }
 
 /// The same tallies (occasions and attenders in any order), and the same published metrics.
@@ -134,7 +169,7 @@ async fn random() {
     for engine in engines(1) {
         sessions.push((engine.clone(), session(&engine).await.unwrap()));
     }
-    let (mut nonempty, mut shows, mut backs) = (0, 0, 0);
+    let (mut nonempty, mut shows, mut backs, mut valued) = (0, 0, 0, 0);
     for case in 0..12 {
         let path = work.path().join(format!("timeline-{case}.parquet"));
         write_random_timeline(&path, &mut rng, tz);
@@ -169,11 +204,19 @@ async fn random() {
                 let sql = funnel_fills(ctx, tz.name(), f, &work.path().join(format!("w-{case}-{j}")))
                     .await
                     .unwrap();
-                assert_same(&reference, &sql, &format!("case {case} funnel {j} {:?} on {engine:?}", f.stages));
+                let what = format!("case {case} funnel {j} {:?} on {engine:?}", f.stages);
+                assert_same(&reference, &sql, &what);
+                let attrs = ["worksite".to_string()];
+                let dir = work.path().join(format!("w-{case}-{j}"));
+                let answers = funnel_answers(ctx, f, &attrs, &sql, &dir).await.unwrap();
+                let expected = reference_answers(&path, tz, f, &attrs).unwrap();
+                valued += expected.iter().filter(|a| a.facts.values.iter().flatten().count() >= 2).count();
+                assert_same_answers(&expected, &answers, f, &what);
             }
         }
     }
     assert!(nonempty > 40, "the random funnels should mostly reach stage 3: {nonempty}");
+    assert!(valued > 200, "the random breakdowns should often find values: {valued}");
     assert!(
         shows > 50 && backs > 50,
         "the random timelines should have show rates and repeat attendance: {shows} {backs}"
@@ -325,6 +368,8 @@ fn write_random_timeline(path: &Path, rng: &mut Rng, tz: chrono_tz::Tz) {
         Field::new("occasion", DataType::Utf8, true),
         Field::new("organizer", DataType::Boolean, false),
         Field::new("person_id", DataType::Utf8, false),
+        Field::new("utm_source", DataType::Utf8, true),
+        Field::new("worksite", DataType::Utf8, true),
     ]));
     let mut seq = Vec::new();
     let mut last: Option<&str> = None;
@@ -352,6 +397,16 @@ fn write_random_timeline(path: &Path, rng: &mut Rng, tz: chrono_tz::Tz) {
         Arc::new(StringArray::from(rows.iter().map(|r| r.7).collect::<Vec<_>>())),
         Arc::new(BooleanArray::from(rows.iter().map(|r| r.8).collect::<Vec<_>>())),
         Arc::new(StringArray::from(rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>())),
+        Arc::new(StringArray::from(
+            rows.iter()
+                .map(|r| [None, Some("fb"), Some("email"), Some(" ")][(r.2 % 4) as usize])
+                .collect::<Vec<_>>(),
+        )),
+        Arc::new(StringArray::from(
+            rows.iter()
+                .map(|r| [None, None, Some("Store 1"), Some(""), Some("Store 9")][(r.2 % 5) as usize])
+                .collect::<Vec<_>>(),
+        )),
     ];
     let batch = RecordBatch::try_new(schema.clone(), cols).unwrap();
     let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
@@ -361,6 +416,29 @@ fn write_random_timeline(path: &Path, rng: &mut Rng, tz: chrono_tz::Tz) {
         w.flush().unwrap();
     }
     w.close().unwrap();
+}
+
+/// A few breakdowns: first touch and at a random stage, over columns that are sometimes blank.
+fn breakdowns(rng: &mut Rng, stages: usize) -> Vec<Breakdown> {
+    let dims = [
+        Dim::Context,
+        Dim::Attr(0),
+        Dim::UtmSource,
+        Dim::Channel,
+        Dim::Source,
+        Dim::UtmCampaign,
+    ];
+    (0..3)
+        .map(|i| {
+            let dim = *rng.pick(&dims);
+            let at_stage = (rng.below(2) == 0).then(|| rng.below(stages as u64) as usize);
+            Breakdown {
+                label: format!("b{i}"),
+                dim,
+                at_stage,
+            }
+        })
+        .collect()
 }
 
 fn random_funnel(rng: &mut Rng, j: usize) -> FunnelPlan {
@@ -403,7 +481,7 @@ fn random_funnel(rng: &mut Rng, j: usize) -> FunnelPlan {
         window_us,
         window_text: format!("{window_us}us"),
         order: Order::Ordered,
-        breakdowns: vec![],
+        breakdowns: breakdowns(rng, n),
         stages,
     }
 }
