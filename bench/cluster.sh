@@ -147,8 +147,10 @@ stages = [
   { name = "Came", when = { action = "attended" } },
 ]
 TOML
+# A stalled step fails after this long instead of holding the script (docs/scale-out.md).
+export TURNOUT_SCALE_OUT_STEP_TIMEOUT="${TURNOUT_SCALE_OUT_STEP_TIMEOUT:-900}"
 timed() { # label, engine: runs both funnels with --check
-  local out status
+  local status
   echo "-- $1"
   set +e
   /usr/bin/time -f "   wall %e s, CPU %U+%S s, peak RSS %M KB (this process)" \
