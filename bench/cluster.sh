@@ -9,7 +9,8 @@
 #      (--check), timed against DataFusion embedded on the same file;
 #   3. the same job again with one executor killed (SIGKILL) while it runs: the outcome is
 #      printed, whichever it is (the job survives on the other executor, or fails clearly).
-# Everything is stopped at the end, also on error or Ctrl-C.
+# Everything is stopped at the end, also on error or Ctrl-C; the logs are kept in
+# ~/.cache/turnout/cluster-logs.
 #
 # Usage: bench/cluster.sh [PEOPLE]    (default 1000000; 0 skips parts 2 and 3)
 # From nothing: installs ballista-scheduler and ballista-executor into ~/.cache/turnout/ballista
@@ -42,9 +43,12 @@ scale_out="$so_target/release/turnout-scale-out"
 
 work="$(mktemp -d)"
 pids=()
+logs="$cache/cluster-logs"
 stop() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  # The processes' logs outlive the run (work folders do not): what happened is in there.
+  rm -rf "$logs" && mkdir -p "$logs" && cp "$work"/*.log "$logs/" 2>/dev/null || true
   rm -rf "$work"
 }
 trap stop EXIT
@@ -60,7 +64,8 @@ wait_port() { # port, what
 }
 
 say "starting a scheduler and two executors on 127.0.0.1 (logs and work folders in $work)"
-# A dead executor is noticed within ~20 s (the default is 180 s).
+# A dead executor is noticed within ~20 s (the default is 180 s); executors say they are alive
+# every 5 s (the default, 60 s, is longer than that timeout).
 "$bin/ballista-scheduler" --bind-host 127.0.0.1 --external-host 127.0.0.1 --bind-port "$port" \
   --executor-timeout-seconds 20 --expire-dead-executor-interval-seconds 5 \
   >"$work/scheduler.log" 2>&1 &
@@ -73,6 +78,7 @@ executor() { # n: starts executor n (1 or 2) and prints its pid
     --bind-host 127.0.0.1 --external-host 127.0.0.1 --id "executor-$1" \
     --bind-port "$base" --bind-grpc-port $((base + 1)) --bind-health-port $((base + 2)) \
     --work-dir "$work/executor-$1" --vcores 2 --scheduler-connect-timeout-seconds 30 \
+    --executor-heartbeat-interval-seconds 5 \
     >"$work/executor-$1.log" 2>&1 &
   echo $!
 }

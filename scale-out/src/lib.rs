@@ -80,6 +80,21 @@ impl std::str::FromStr for Engine {
     }
 }
 
+/// Ballista's session settings: the static distributed planner. Ballista 55's adaptive query
+/// planner (its default) leaves some steps unfinished when their input is split over several
+/// partitions (the process sits idle, or a cluster runs tens of thousands of tiny tasks);
+/// with the static planner the same steps finish, identical to turnout's engine
+/// (docs/scale-out.md). `TURNOUT_BALLISTA_AQE=1` turns the adaptive planner back on.
+fn ballista_config() -> SessionConfig {
+    use ballista::prelude::*;
+    let aqe = std::env::var("TURNOUT_BALLISTA_AQE").is_ok_and(|v| v == "1");
+    SessionConfig::new_with_ballista()
+        .set_str("ballista.planner.adaptive.enabled", if aqe { "true" } else { "false" })
+        // Plain strings rather than string views: results and shuffles cross the network as
+        // Arrow IPC, where a view batch carries the whole buffers it points into.
+        .set_bool("datafusion.execution.parquet.schema_force_view_types", false)
+}
+
 /// A session on `engine`.
 pub async fn session(engine: &Engine) -> Result<SessionContext> {
     use ballista::prelude::*;
@@ -90,7 +105,7 @@ pub async fn session(engine: &Engine) -> Result<SessionContext> {
             let state = SessionStateBuilder::new()
                 .with_default_features()
                 .with_config(
-                    SessionConfig::new_with_ballista()
+                    ballista_config()
                         .with_target_partitions(*partitions)
                         .with_ballista_standalone_parallelism(2),
                 )
@@ -100,7 +115,7 @@ pub async fn session(engine: &Engine) -> Result<SessionContext> {
         Engine::Remote(url) => {
             let state = SessionStateBuilder::new()
                 .with_default_features()
-                .with_config(SessionConfig::new_with_ballista().with_target_partitions(4))
+                .with_config(ballista_config().with_target_partitions(4))
                 .build();
             SessionContext::remote_with_state(url, state)
                 .await
