@@ -560,6 +560,19 @@ pub async fn organizing_tallies(ctx: &SessionContext, period: &Period, weeks: us
     })
 }
 
+/// Whether two [`organizing::Tallies`] hold the same counts (occasions and attenders in any
+/// order: engines list them in their own order, and the metrics do not depend on it).
+pub fn same_tallies(a: &organizing::Tallies, b: &organizing::Tallies) -> bool {
+    let sorted = |t: &organizing::Tallies| {
+        let mut o: Vec<String> = t.occasions.iter().map(|x| format!("{x:?}")).collect();
+        let mut at: Vec<String> = t.attenders.iter().map(|x| format!("{x:?}")).collect();
+        o.sort();
+        at.sort();
+        (o, at)
+    };
+    a.new == b.new && a.active == b.active && sorted(a) == sorted(b)
+}
+
 /// The reference: turnout's own [`organizing::tally`] over the same timeline file.
 pub fn reference_tallies(timeline: &Path, period: &Period, weeks: usize) -> Result<organizing::Tallies> {
     let (ctx, tl, persons) = read_context(timeline, period.tz, &[])?;
@@ -599,16 +612,15 @@ fn turnout_fills(batches: &[RecordBatch], tz: chrono_tz::Tz, f: &FunnelPlan) -> 
     Ok(fills_of(f, &ctx, &tl, &persons))
 }
 
-/// A timeline Parquet file, in file order, as turnout's funnel [`Context`](turnout::funnel::Context).
-fn read_context(
-    timeline: &Path,
-    tz: chrono_tz::Tz,
-    attributes: &[String],
-) -> Result<(
+/// A timeline as turnout's funnel code takes it: the events' context, the timeline, the persons.
+type Loaded = (
     turnout::funnel::Context,
     turnout::timeline::Timeline,
     Vec<turnout::identity::Person>,
-)> {
+);
+
+/// A timeline Parquet file, in file order, as turnout's funnel [`Context`](turnout::funnel::Context).
+fn read_context(timeline: &Path, tz: chrono_tz::Tz, attributes: &[String]) -> Result<Loaded> {
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let file = std::fs::File::open(timeline).with_context(|| format!("opening {}", timeline.display()))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
@@ -618,15 +630,7 @@ fn read_context(
 
 /// Rows in the timeline's columns, grouped by person and in time order within a person, as
 /// turnout's funnel context, timeline and persons.
-fn context_of(
-    batches: &[RecordBatch],
-    tz: chrono_tz::Tz,
-    attributes: &[String],
-) -> Result<(
-    turnout::funnel::Context,
-    turnout::timeline::Timeline,
-    Vec<turnout::identity::Person>,
-)> {
+fn context_of(batches: &[RecordBatch], tz: chrono_tz::Tz, attributes: &[String]) -> Result<Loaded> {
     use turnout::funnel::context::{Context, Row};
     use turnout::schema::{Action, Channel, Precision, Tool};
     let n: usize = batches.iter().map(RecordBatch::num_rows).sum();

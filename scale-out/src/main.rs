@@ -18,7 +18,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use turnout_scale_out::{
-    funnel_answers, funnel_fills, organizing_tallies, reference_answers, reference_tallies, register_timeline, session, Engine,
+    funnel_answers, funnel_fills, organizing_tallies, reference_answers, reference_tallies, register_timeline, same_tallies, session,
+    Engine,
 };
 
 fn main() {
@@ -128,14 +129,7 @@ async fn run() -> Result<i32> {
             );
             if check {
                 let reference = reference_tallies(&timeline, &period, weeks)?;
-                let sorted = |t: &turnout::funnel::organizing::Tallies| {
-                    let mut o: Vec<String> = t.occasions.iter().map(|x| format!("{x:?}")).collect();
-                    let mut a: Vec<String> = t.attenders.iter().map(|x| format!("{x:?}")).collect();
-                    o.sort();
-                    a.sort();
-                    (o, a, t.new.clone(), t.active.clone())
-                };
-                let ok = sorted(&reference) == sorted(&tallies);
+                let ok = same_tallies(&reference, &tallies);
                 same &= ok;
                 println!("  turnout's engine: {}", if ok { "identical" } else { "DIFFERENT" });
             }
