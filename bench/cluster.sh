@@ -155,28 +155,37 @@ stages = [
 TOML
 # A stalled step fails after this long instead of holding the script (docs/scale-out.md).
 export TURNOUT_SCALE_OUT_STEP_TIMEOUT="${TURNOUT_SCALE_OUT_STEP_TIMEOUT:-900}"
-timed() { # label, engine: runs both funnels with --check
+# Each step's rows and time go to the output too (the kill below waits for the first step).
+export TURNOUT_SCALE_OUT_TRACE=1
+timed() { # label, engine, output file: runs both funnels with --check
   local status
   echo "-- $1"
   set +e
   /usr/bin/time -f "   wall %e s, CPU %U+%S s, peak RSS %M KB (this process)" \
     "$scale_out" "$work/bench/pipelines/bench.toml" --engine "$2" --timeline "$dir/timeline.parquet" --check \
-    >"$work/out.txt" 2>&1
+    >"$3" 2>&1
   status=$?
   set -e
-  sed 's/^/   /' "$work/out.txt"
+  sed 's/^/   /' "$3"
   echo "   exit status $status"
   return 0
 }
 say "2. $people people, $(du -h "$dir/timeline.parquet" | cut -f1) timeline: cluster against DataFusion embedded"
-timed "DataFusion embedded, 2 partitions" datafusion
-timed "Ballista cluster, 2 executors" "$url"
+timed "DataFusion embedded, 2 partitions" datafusion "$work/out.txt"
+timed "Ballista cluster, 2 executors" "$url" "$work/out.txt"
 
-say "3. the same job with executor 2 killed (SIGKILL) 15 s in"
-timed "Ballista cluster, executor 2 killed" "$url" &
+say "3. the same job with executor 2 killed (SIGKILL) once the first step is done"
+# The kill lands in the second step, the longest of the ordered funnel, whatever the size.
+: >"$work/kill.txt"
+timed "Ballista cluster, executor 2 killed" "$url" "$work/kill.txt" >"$work/kill-report.txt" &
 job=$!
-sleep 15
-kill -9 "$e2" && echo "   killed executor 2 (pid $e2) at $(date +%T)"
+until grep -q "^stage 1 of" "$work/kill.txt" || ! kill -0 "$job" 2>/dev/null; do sleep 0.2; done
+if kill -0 "$job" 2>/dev/null; then
+  kill -9 "$e2" && echo "   killed executor 2 (pid $e2) at $(date +%T), after: $(grep "^stage 1 of" "$work/kill.txt")"
+else
+  echo "   the job ended before its first step did: no executor was killed" >&2
+fi
 wait "$job" || true
+cat "$work/kill-report.txt"
 echo "-- scheduler log about the lost executor:"
 grep -iE "executor-2|lost|dead|expired|fail|resubmit|rerun|retry" "$work/scheduler.log" | grep -v "^$" | tail -12 | cut -c1-220 | sed 's/^/   /'
