@@ -389,12 +389,17 @@ impl TimelineColumns {
 /// (organizer flags). Only the columns `needs` asks for are read beside person, time, event id,
 /// precision, action and organizer; a channel not read is the action's default. This is how the
 /// event-level stages run on a timeline without the events' raw records.
+///
+/// Column by column rather than row by row: times and ids are copied whole, each enum and text
+/// column is converted with one lookup per row in a map of its distinct values, and the persons'
+/// runs, the enums and the texts are built on separate threads.
 pub fn read_timeline(
     path: &Path,
     tz: chrono_tz::Tz,
     needs: &TimelineColumns,
 ) -> anyhow::Result<(crate::funnel::Context, Timeline, Vec<crate::identity::Person>)> {
-    use crate::schema::{Action, Channel, Precision, Tool};
+    use crate::funnel::context::{Strings, NONE};
+    use crate::schema::Tool;
     let optional = [
         (col::SOURCE, needs.source),
         (col::TOOL, needs.tool),
@@ -405,29 +410,20 @@ pub fn read_timeline(
         (col::UTM_MEDIUM, needs.utm),
         (col::UTM_CAMPAIGN, needs.utm),
     ];
-    let mut wanted: Vec<String> = [
+    let required = [
         col::PERSON_ID,
         col::TS,
         col::EVENT_ID,
         col::ORGANIZER,
         col::TS_PRECISION,
         col::ACTION,
-    ]
-    .iter()
-    .map(|c| c.to_string())
-    .collect();
+    ];
+    let mut wanted: Vec<String> = required.iter().map(|c| c.to_string()).collect();
     wanted.extend(optional.iter().filter(|(_, need)| *need).map(|(c, _)| c.to_string()));
     wanted.extend(needs.attributes.iter().cloned());
     let df = ParquetReader::new(std::fs::File::open(path)?).with_columns(Some(wanted)).finish()?;
     let n = df.height();
-    for c in [
-        col::PERSON_ID,
-        col::TS,
-        col::EVENT_ID,
-        col::ORGANIZER,
-        col::TS_PRECISION,
-        col::ACTION,
-    ] {
+    for c in required {
         let nulls = df.column(c)?.null_count();
         anyhow::ensure!(
             nulls == 0,
@@ -436,85 +432,122 @@ pub fn read_timeline(
         );
     }
     // Whatever unit the writer used (pandas and Spark write ns, some ms), convert to µs.
-    let ts_us = df
+    let ts = df
         .column(col::TS)?
-        .cast(&DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))?;
-    let s = |name: &str| -> anyhow::Result<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
-    let maybe = |name: &str, need: bool| -> anyhow::Result<Option<StringChunked>> {
+        .cast(&DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))?
+        .cast(&DataType::Int64)?;
+    let ts: Vec<i64> = ts.i64()?.into_no_null_iter().collect();
+    let event_id: Vec<u64> = df.column(col::EVENT_ID)?.u64()?.into_no_null_iter().collect();
+    let text = |name: &str| -> anyhow::Result<&StringChunked> { Ok(df.column(name)?.str()?) };
+    let maybe = |name: &str, need: bool| -> anyhow::Result<Option<&StringChunked>> {
         if need {
-            s(name).map(Some)
+            text(name).map(Some)
         } else {
             Ok(None)
         }
     };
-    let ts = ts_us.cast(&DataType::Int64)?;
-    let ts = ts.i64()?;
-    let ids = df.column(col::EVENT_ID)?.u64()?.clone();
-    let organizer = df.column(col::ORGANIZER)?.bool()?.clone();
-    let (person, precision, action) = (s(col::PERSON_ID)?, s(col::TS_PRECISION)?, s(col::ACTION)?);
-    let (source, tool, channel) = (
+    let (person, organizer) = (text(col::PERSON_ID)?, df.column(col::ORGANIZER)?.bool()?);
+    let (precision, action) = (text(col::TS_PRECISION)?, text(col::ACTION)?);
+    let (tool, channel) = (maybe(col::TOOL, needs.tool)?, maybe(col::CHANNEL, needs.channel)?);
+    let (source, context, occasion) = (
         maybe(col::SOURCE, needs.source)?,
-        maybe(col::TOOL, needs.tool)?,
-        maybe(col::CHANNEL, needs.channel)?,
+        maybe(col::CONTEXT, needs.context)?,
+        maybe(col::OCCASION, needs.occasion)?,
     );
-    let (context, occasion) = (maybe(col::CONTEXT, needs.context)?, maybe(col::OCCASION, needs.occasion)?);
-    let (us, um, uc) = (
+    let utm = [
         maybe(col::UTM_SOURCE, needs.utm)?,
         maybe(col::UTM_MEDIUM, needs.utm)?,
         maybe(col::UTM_CAMPAIGN, needs.utm)?,
-    );
-    let attr_cols: Vec<StringChunked> = needs.attributes.iter().map(|a| s(a)).collect::<anyhow::Result<_>>()?;
-    let mut ctx = crate::funnel::Context::with_capacity(tz, n, needs.attributes.len());
+    ];
+    let attrs: Vec<&StringChunked> = needs.attributes.iter().map(|a| text(a)).collect::<anyhow::Result<_>>()?;
+
+    let (runs, enums, texts) = std::thread::scope(|scope| {
+        let runs = scope.spawn(|| person_runs(path, person, organizer, &ts));
+        let enums = scope.spawn(|| -> anyhow::Result<_> {
+            let action = enum_column(path, col::ACTION, action)?;
+            let channel = match channel {
+                Some(c) => enum_column(path, col::CHANNEL, c)?,
+                None => action.iter().map(|a: &crate::schema::Action| a.default_channel()).collect(),
+            };
+            let tool = match tool {
+                Some(c) => enum_column(path, col::TOOL, c)?,
+                None => vec![Tool::Csv; n],
+            };
+            Ok((enum_column(path, col::TS_PRECISION, precision)?, action, channel, tool))
+        });
+        let mut strings = Strings::default();
+        let source = match source {
+            Some(c) => text_ids(&mut strings, c, false),
+            None => vec![strings.id(""); n],
+        };
+        let mut opt = |c: Option<&StringChunked>| match c {
+            Some(c) => text_ids(&mut strings, c, true),
+            None => vec![NONE; n],
+        };
+        let context = opt(context);
+        let utm = utm.map(&mut opt);
+        let attrs: Vec<Vec<u32>> = attrs.iter().map(|c| opt(Some(c))).collect();
+        // An occasion the export named, by its text (even a blank one); else computed in
+        // `Context::finish` from the context (or source) and the local day.
+        const NAMED: u64 = 1 << 63;
+        let occasion: Vec<u64> = match occasion {
+            Some(c) => {
+                let ids = text_ids(&mut strings, c, false);
+                let nulls = c.iter().map(|v| v.is_none());
+                ids.iter()
+                    .zip(nulls)
+                    .map(|(&id, null)| if null { u64::MAX } else { NAMED | id as u64 })
+                    .collect()
+            }
+            None => vec![u64::MAX; n],
+        };
+        let texts = (strings, source, context, utm, attrs, occasion);
+        (joined(runs.join()), joined(enums.join()), texts)
+    });
+    let (offsets, persons) = runs?;
+    let (precision, action, channel, tool) = enums?;
+    let (strings, source, context, [utm_source, utm_medium, utm_campaign], attrs, occasion) = texts;
+    let mut ctx = crate::funnel::Context::with_capacity(tz, 0, 0);
+    (ctx.ts, ctx.precision, ctx.action, ctx.channel, ctx.tool, ctx.event_id) = (ts, precision, action, channel, tool, event_id);
+    (ctx.source, ctx.context, ctx.utm_source, ctx.utm_medium, ctx.utm_campaign) = (source, context, utm_source, utm_medium, utm_campaign);
+    (ctx.attrs, ctx.occasion, ctx.strings) = (attrs, occasion, strings);
+    ctx.finish();
+    let timeline = Timeline {
+        order: (0..n as u32).collect(),
+        offsets,
+    };
+    Ok((ctx, timeline, persons))
+}
+
+/// A reader thread's result (a panic there is an error here, not a second panic).
+fn joined<T>(r: std::thread::Result<anyhow::Result<T>>) -> anyhow::Result<T> {
+    r.unwrap_or_else(|_| Err(anyhow::anyhow!("a thread reading the timeline panicked")))
+}
+
+/// The persons of a timeline's rows: one run of rows per person, in time order. Checks that
+/// every time is in 1970–2100, that a person's rows are together, and that times do not go
+/// backwards within a person. Gives the runs' offsets and the persons (organizer if any row is).
+fn person_runs(
+    path: &Path,
+    person: &StringChunked,
+    organizer: &BooleanChunked,
+    ts: &[i64],
+) -> anyhow::Result<(Vec<usize>, Vec<crate::identity::Person>)> {
     let mut offsets = vec![0usize];
     let mut persons: Vec<crate::identity::Person> = Vec::new();
-    let mut last_person: Option<&str> = None;
-    // Enum columns repeat a handful of values: parse each distinct text once.
-    fn parse_cached<T: Copy + std::str::FromStr>(cache: &mut Vec<(String, T)>, v: &str) -> anyhow::Result<T> {
-        if let Some((_, t)) = cache.iter().find(|(k, _)| k == v) {
-            return Ok(*t);
-        }
-        let t = v.parse::<T>().map_err(|_| anyhow::anyhow!("timeline: unknown value {v:?}"))?;
-        cache.push((v.to_string(), t));
-        Ok(t)
-    }
-    let (mut cp, mut ca, mut cc, mut ct): (
-        Vec<(String, Precision)>,
-        Vec<(String, Action)>,
-        Vec<(String, Channel)>,
-        Vec<(String, Tool)>,
-    ) = Default::default();
-    let mut attrs: Vec<Option<&str>> = vec![None; needs.attributes.len()];
-    let (mut i_person, mut i_ts, mut i_org, mut i_ids, mut i_prec, mut i_act) = (
-        person.iter(),
-        ts.iter(),
-        organizer.iter(),
-        ids.iter(),
-        precision.iter(),
-        action.iter(),
-    );
-    fn opt_iter(c: &Option<StringChunked>) -> Option<impl Iterator<Item = Option<&str>>> {
-        c.as_ref().map(|c| c.iter())
-    }
-    let (mut i_src, mut i_tool, mut i_chan) = (opt_iter(&source), opt_iter(&tool), opt_iter(&channel));
-    let (mut i_ctx, mut i_occ) = (opt_iter(&context), opt_iter(&occasion));
-    let (mut i_us, mut i_um, mut i_uc) = (opt_iter(&us), opt_iter(&um), opt_iter(&uc));
-    let mut i_attrs: Vec<_> = attr_cols.iter().map(|c| c.iter()).collect();
-    fn next<'a, I: Iterator<Item = Option<&'a str>>>(it: &mut Option<I>) -> Option<&'a str> {
-        it.as_mut().and_then(|i| i.next().flatten())
-    }
-    let mut finished: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut finished: rustc_hash::FxHashSet<&str> = Default::default();
+    let mut last: Option<&str> = None;
     let mut last_ts = i64::MIN;
-    for i in 0..n {
-        let p = i_person.next().flatten().unwrap_or("");
-        let t = i_ts.next().flatten().unwrap_or(0);
+    for (i, ((p, &t), org)) in person.iter().zip(ts).zip(organizer.iter()).enumerate() {
+        let p = p.unwrap_or("");
         anyhow::ensure!(
             (0..4_102_444_800_000_000).contains(&t),
             "{}: row {} has a time outside 1970–2100",
             path.display(),
             i + 1
         );
-        if last_person != Some(p) {
-            if let Some(prev) = last_person {
+        if last != Some(p) {
+            if let Some(prev) = last {
                 offsets.push(i);
                 finished.insert(prev);
             }
@@ -532,7 +565,7 @@ pub fn read_timeline(
                 events: 0,
                 keys: 0,
             });
-            last_person = Some(p);
+            last = Some(p);
         }
         anyhow::ensure!(
             t >= last_ts,
@@ -543,38 +576,55 @@ pub fn read_timeline(
         last_ts = t;
         let person = persons.last_mut().expect("pushed");
         person.events += 1;
-        person.organizer |= i_org.next().flatten().unwrap_or(false);
-        for (a, it) in i_attrs.iter_mut().enumerate() {
-            attrs[a] = it.next().flatten();
-        }
-        let action: Action = parse_cached(&mut ca, i_act.next().flatten().unwrap_or(""))?;
-        ctx.push(&crate::funnel::context::Row {
-            ts: t,
-            precision: parse_cached(&mut cp, i_prec.next().flatten().unwrap_or(""))?,
-            action,
-            channel: match next(&mut i_chan) {
-                Some(c) => parse_cached(&mut cc, c)?,
-                None => action.default_channel(),
-            },
-            tool: match next(&mut i_tool) {
-                Some(c) => parse_cached(&mut ct, c)?,
-                None => Tool::Csv,
-            },
-            event_id: i_ids.next().flatten().unwrap_or(0),
-            source: next(&mut i_src).unwrap_or(""),
-            context: next(&mut i_ctx),
-            occasion: next(&mut i_occ),
-            utm: [next(&mut i_us), next(&mut i_um), next(&mut i_uc)],
-            attrs: &attrs,
-        });
+        person.organizer |= org.unwrap_or(false);
     }
-    if n > 0 {
-        offsets.push(n);
+    if !ts.is_empty() {
+        offsets.push(ts.len());
     }
-    ctx.finish();
-    let timeline = Timeline {
-        order: (0..n as u32).collect(),
-        offsets,
-    };
-    Ok((ctx, timeline, persons))
+    Ok((offsets, persons))
+}
+
+/// An enum column (action, precision, channel, tool): each distinct text parsed once.
+fn enum_column<T: Copy + std::str::FromStr>(path: &Path, name: &str, c: &StringChunked) -> anyhow::Result<Vec<T>> {
+    let mut seen: rustc_hash::FxHashMap<&str, T> = Default::default();
+    let mut out = Vec::with_capacity(c.len());
+    for (i, v) in c.iter().enumerate() {
+        let v = v.unwrap_or("");
+        let t = match seen.get(v) {
+            Some(&t) => t,
+            None => {
+                let t = v.parse::<T>().map_err(|_| {
+                    anyhow::anyhow!(
+                        "{}: row {}: {name} {v:?} is not a value turnout writes; was this timeline written by another program?",
+                        path.display(),
+                        i + 1
+                    )
+                })?;
+                seen.insert(v, t);
+                t
+            }
+        };
+        out.push(t);
+    }
+    Ok(out)
+}
+
+/// A text column's interned ids, each distinct text looked up once. With `blank_is_none`, an
+/// empty or whitespace-only text is [`NONE`](crate::funnel::context::NONE), as
+/// [`Strings::opt`](crate::funnel::context::Strings::opt) does; a missing value is `NONE` with
+/// it and the empty text's id without.
+fn text_ids(strings: &mut crate::funnel::context::Strings, c: &StringChunked, blank_is_none: bool) -> Vec<u32> {
+    let mut seen: rustc_hash::FxHashMap<&str, u32> = Default::default();
+    c.iter()
+        .map(|v| {
+            let v = match v {
+                Some(v) => v,
+                None if blank_is_none => return crate::funnel::context::NONE,
+                None => "",
+            };
+            *seen
+                .entry(v)
+                .or_insert_with(|| if blank_is_none { strings.opt(Some(v)) } else { strings.id(v) })
+        })
+        .collect()
 }
