@@ -91,7 +91,9 @@ fn ballista_config() -> SessionConfig {
     SessionConfig::new_with_ballista()
         .set_str("ballista.planner.adaptive.enabled", if aqe { "true" } else { "false" })
         // Plain strings rather than string views: results and shuffles cross the network as
-        // Arrow IPC, where a view batch carries the whole buffers it points into.
+        // Arrow IPC, where a view batch carries the whole buffers it points into. This alone
+        // did not do it (turnout's files say "view" in their Arrow schema): `register_parquet`
+        // gives every table plain strings.
         .set_bool("datafusion.execution.parquet.schema_force_view_types", false)
 }
 
