@@ -182,6 +182,43 @@ async fn register_sql(ctx: &SessionContext, name: &str, sql: &str) -> Result<()>
     Ok(())
 }
 
+/// `events.sql` for the registered timeline in zone `tz`. The local day of each event comes
+/// from the zone's UTC offsets over the timeline's time range, as turnout's own
+/// [`LocalDays`](turnout::funnel::context::LocalDays) finds them, written into the SQL as one
+/// `CASE` on the time: arithmetic per row instead of formatting a zoned date per row (which
+/// took most of a 30M-row funnel's time).
+async fn events_sql(ctx: &SessionContext, tz: &str) -> Result<String> {
+    let zone: chrono_tz::Tz = tz.parse().map_err(|e| anyhow::anyhow!("time zone {tz}: {e}"))?;
+    let (lo, hi) = time_range(ctx).await?;
+    let days = turnout::funnel::context::LocalDays::new(zone, lo, hi);
+    let Some((spans, _, _)) = days.spans() else {
+        bail!("the timeline's times span more than 200 years; check its ts column (turnout writes 1970–2100)");
+    };
+    let offset = match spans {
+        [(_, o)] => o.to_string(),
+        _ => {
+            let whens: String = spans
+                .windows(2)
+                .map(|w| format!(" WHEN ts_us < {} THEN {}", w[1].0, w[0].1))
+                .collect();
+            format!("CASE{whens} ELSE {} END", spans[spans.len() - 1].1)
+        }
+    };
+    Ok(EVENTS_SQL.replace("{local_us}", &format!("(ts_us + {offset})")))
+}
+
+/// The earliest and latest time in the registered timeline, in µs (0 and 0 when it is empty).
+async fn time_range(ctx: &SessionContext) -> Result<(i64, i64)> {
+    let sql = "SELECT min(arrow_cast(ts, 'Int64')) AS lo, max(arrow_cast(ts, 'Int64')) AS hi FROM timeline";
+    let b = ctx.sql(sql).await?.collect().await?;
+    let b = b.first().context("no result")?;
+    let (lo, hi) = (b.column(0).as_primitive::<Int64Type>(), b.column(1).as_primitive::<Int64Type>());
+    if lo.is_empty() || lo.is_null(0) {
+        return Ok((0, 0));
+    }
+    Ok((lo.value(0), hi.value(0)))
+}
+
 /// Registers a Parquet file as table `name`, its text columns as plain strings. turnout's files
 /// say "string view" in their Arrow schema (polars writes them so), and a batch of views crossing
 /// the network as Arrow IPC carries every buffer it points into: the sorted candidates of an
@@ -226,7 +263,7 @@ fn write_batches(path: &Path, batches: &[RecordBatch]) -> Result<()> {
 /// for the steps' Parquet files (shared with the executors when the engine is a cluster).
 pub async fn funnel_fills(ctx: &SessionContext, tz: &str, f: &FunnelPlan, work: &Path) -> Result<Vec<Fill>> {
     std::fs::create_dir_all(work)?;
-    register_sql(ctx, "events", &fill_sql(EVENTS_SQL, tz, 0, 0, &[])).await?;
+    register_sql(ctx, "events", &events_sql(ctx, tz).await?).await?;
     register_sql(ctx, "organizers", "SELECT DISTINCT person_id FROM timeline WHERE organizer").await?;
     let stages: Vec<String> = f
         .stages
@@ -466,7 +503,7 @@ pub fn reference_answers(timeline: &Path, tz: chrono_tz::Tz, f: &FunnelPlan, att
 pub async fn organizing_tallies(ctx: &SessionContext, period: &Period, weeks: usize) -> Result<organizing::Tallies> {
     use turnout::schema::{Action, Channel, Precision};
     let tz = period.tz.name();
-    register_sql(ctx, "events", &fill_sql(EVENTS_SQL, tz, 0, 0, &[])).await?;
+    register_sql(ctx, "events", &events_sql(ctx, tz).await?).await?;
     register_sql(ctx, "organizers", "SELECT DISTINCT person_id FROM timeline WHERE organizer").await?;
     register_sql(
         ctx,
@@ -784,6 +821,87 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::{StringViewArray, UInt64Array};
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    /// Local days in `events.sql` (UTC plus the zone's offset, from a `CASE` over the offset
+    /// changes) against turnout's own, for times around midnight on both sides of two
+    /// daylight-saving changes and over a year.
+    #[tokio::test]
+    async fn local_days_in_sql_are_turnouts_across_offset_changes() {
+        use chrono::TimeZone;
+        use datafusion::arrow::array::{BooleanArray, StringArray, TimestampMicrosecondArray};
+        let tz = chrono_tz::America::Chicago;
+        let mut ts: Vec<i64> = Vec::new();
+        for (y, m, d) in [
+            (2026, 3, 7),
+            (2026, 3, 8),
+            (2026, 3, 9),
+            (2026, 11, 1),
+            (2026, 11, 2),
+            (2027, 3, 14),
+        ] {
+            let midnight = tz.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap().timestamp_micros();
+            for minutes in [-61, -60, -1, 0, 1, 59, 60, 61, 23 * 60 + 59] {
+                ts.push(midnight + minutes * 60_000_000);
+            }
+        }
+        let n = ts.len();
+        let text = |v: &str| Arc::new(StringArray::from(vec![v; n])) as Arc<dyn Array>;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("person_id", DataType::Utf8, false),
+            Field::new("event_id", DataType::UInt64, false),
+            Field::new(
+                "ts",
+                DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Microsecond, Some("UTC".into())),
+                false,
+            ),
+            Field::new("ts_precision", DataType::Utf8, false),
+            Field::new("action", DataType::Utf8, false),
+            Field::new("source", DataType::Utf8, false),
+            Field::new("tool", DataType::Utf8, false),
+            Field::new("channel", DataType::Utf8, false),
+            Field::new("context", DataType::Utf8, true),
+            Field::new("occasion", DataType::Utf8, true),
+            Field::new("organizer", DataType::Boolean, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                text("P1"),
+                Arc::new(UInt64Array::from((0..n as u64).collect::<Vec<_>>())),
+                Arc::new(TimestampMicrosecondArray::from(ts.clone()).with_timezone("UTC")),
+                text("second"),
+                text("attended"),
+                text("data/x.csv"),
+                text("csv"),
+                text("in_person"),
+                text("Store 12"),
+                Arc::new(StringArray::from(vec![None::<&str>; n])),
+                Arc::new(BooleanArray::from(vec![false; n])),
+            ],
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("timeline.parquet");
+        write_batches(&path, &[batch]).unwrap();
+        let ctx = SessionContext::new();
+        register_timeline(&ctx, &path).await.unwrap();
+        let sql = format!(
+            "SELECT ts_us, t_d FROM ({}) ORDER BY ts_us",
+            events_sql(&ctx, tz.name()).await.unwrap()
+        );
+        let rows = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+        let days = turnout::funnel::context::LocalDays::new(tz, ts[0], ts[n - 1]);
+        let mut checked = 0;
+        for b in &rows {
+            let (t, d) = (b.column(0).as_primitive::<Int64Type>(), b.column(1).as_primitive::<Int64Type>());
+            for i in 0..b.num_rows() {
+                // turnout counts days from 0001-01-01, the SQL from 1970-01-01.
+                assert_eq!(d.value(i) + 719_163, days.day(t.value(i)) as i64, "local day of {}", t.value(i));
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, n);
+    }
 
     /// A file whose Arrow schema says "string view" (as polars writes turnout's timeline) is
     /// registered with plain strings, so no batch of views crosses the network; the values are

@@ -130,6 +130,13 @@ impl LocalDays {
         LocalDays { tz, spans, lo, hi }
     }
 
+    /// The zone's UTC offsets over the range it was built for: `(from, offset)` pairs, both in
+    /// µs, sorted by `from` (the first from `i64::MIN`): from UTC time `from` on, local time is
+    /// UTC + `offset`, up to the next pair. `None` when the range was too wide for a table.
+    pub fn spans(&self) -> Option<(&[(i64, i64)], i64, i64)> {
+        (!self.spans.is_empty()).then_some((&self.spans, self.lo, self.hi))
+    }
+
     /// Days since 0001-01-01 of the local date holding `us`.
     pub fn day(&self, us: i64) -> i32 {
         if us < self.lo || us > self.hi {
