@@ -312,7 +312,7 @@ pub fn ingest_with(plan: &Plan, cache_opts: Option<&CacheOptions>) -> Result<Ing
     let mut errors = Vec::new();
     let mut used_keys: std::collections::HashSet<String> = std::collections::HashSet::new();
     for source in &plan.sources {
-        let organizers = Organizers::new(source);
+        let mut organizers = Organizers::new(source);
         let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
         for path in &source.files {
             let shown = plan.shown(path);
@@ -453,11 +453,15 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// A source's declared organizers, normalised once, matched by phone or by name.
+/// A source's declared organizers, normalised once, matched by phone or by name. An export
+/// repeats a person's phone and name on every row: each distinct one is normalised once (a
+/// phone's validation is ~10 µs; per row it was 9% of a 1M-person run).
 struct Organizers {
     phones: Vec<String>,
     names: Vec<String>,
     region: phonenumber::country::Id,
+    phone_memo: normalize::PhoneMemo,
+    name_memo: rustc_hash::FxHashMap<String, bool>,
 }
 
 impl Organizers {
@@ -475,24 +479,29 @@ impl Organizers {
             phones,
             names,
             region: source.region,
+            phone_memo: Default::default(),
+            name_memo: Default::default(),
         }
     }
 
-    fn matches(&self, e: &Event) -> bool {
+    fn matches(&mut self, e: &Event) -> bool {
         if self.phones.is_empty() && self.names.is_empty() {
             return false;
         }
-        if let Some(p) = &e.phone {
-            if let Ok(p) = normalize::phone(p, self.region) {
+        if let (Some(p), false) = (&e.phone, self.phones.is_empty()) {
+            if let Ok(p) = self.phone_memo.phone(p, self.region) {
                 if self.phones.contains(&p) {
                     return true;
                 }
             }
         }
-        if let Some(n) = &e.name {
-            if self.names.contains(&normalize::name(n)) {
-                return true;
+        if let (Some(n), false) = (&e.name, self.names.is_empty()) {
+            if let Some(&hit) = self.name_memo.get(n.as_str()) {
+                return hit;
             }
+            let hit = self.names.contains(&normalize::name(n));
+            self.name_memo.insert(n.clone(), hit);
+            return hit;
         }
         false
     }
