@@ -5,13 +5,20 @@
 # (every export parsed each time: the parsed-file cache would make later runs cheaper), and prints
 # the median wall time, median CPU time (user+sys) and the peak RSS, plus input size and events;
 # then, per stage (from run.json's `stages`, see src/meter.rs), the median wall and CPU time and
-# the largest peak resident memory of the stage itself.
+# the largest peak resident memory of the stage itself; and the floor for ingest, polars' plain
+# CSV read of the same exports (examples/bench_csv_floor.rs), with the ratio.
+# The campaigns are generated once into $BENCH_DATA (default $CARGO_TARGET_DIR/bench-demo/pN)
+# and reused by later runs; delete that folder to generate them again.
 # Results are from this machine; compare sizes within one run, not across machines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/turnout/target}"
 cargo build --release --quiet
+cargo build --release --quiet --example bench_csv_floor
 bin="$CARGO_TARGET_DIR/release/turnout"
+floor="$CARGO_TARGET_DIR/release/examples/bench_csv_floor"
+# The generated campaigns are kept between runs (delete the folder to generate them again).
+data_root="${BENCH_DATA:-$CARGO_TARGET_DIR/bench-demo}"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(3000 30000 100000)
 runs=5
@@ -20,16 +27,20 @@ trap 'rm -rf "$work"' EXIT
 
 printf "%-9s %-9s %-10s %-10s %-10s %-10s\n" people events input_MB wall_s cpu_s peak_MB
 for n in "${sizes[@]}"; do
-  dir="$work/p$n"
+  dir="$data_root/p$n"
   mkdir -p "$dir/pipelines"
   cp pipelines/demo.toml pipelines/demo-same-person.csv "$dir/pipelines/"
-  "$bin" demo --out "$dir/data/demo" --people "$n" >/dev/null
+  if [ ! -f "$dir/data/demo/.complete" ]; then
+    rm -rf "$dir/data/demo"
+    "$bin" demo --out "$dir/data/demo" --people "$n" >/dev/null
+    touch "$dir/data/demo/.complete"
+  fi
   walls=(); cpus=(); peak=0
   : > "$work/stages-$n.jsonl"
   for _ in $(seq $runs); do
     /usr/bin/time -f "%e %U %S %M" -o "$work/t" env TURNOUT_KEY=bench-key-0123456789 "$bin" run "$dir/pipelines/demo.toml" --quiet --rebuild || true
     read -r wall user sys rss < "$work/t"
-    walls+=("$wall"); cpus+=("$(echo "$user + $sys" | bc)")
+    walls+=("$wall"); cpus+=("$(awk "BEGIN {printf \"%.2f\", $user + $sys}")")
     # turnout resets the kernel's high-water mark at each stage (src/meter.rs), so the %M that
     # time reports is the peak of the last, unmetered stage (publishing); the run's peak is the
     # largest of all stages'.
@@ -57,5 +68,18 @@ for i, s in enumerate(runs[0]):
     peak = max(c["peak_rss_mb"] for c in col)
     print(f"  {s['stage']:<13} {wall:>8.2f} {cpu:>8.2f} {peak:>8}")
 print("  (publish = the run's wall/CPU time minus the stages above: the report's charts and files)")
+PY
+  # The floor for ingest: polars' plain read of the same exports (bench_csv_floor).
+  "$floor" "$data_root/p$n/data/demo" >"$work/floor-$n.json" 2>"$work/floor-$n.err" || { cat "$work/floor-$n.err" >&2; exit 1; }
+  python3 - "$work/stages-$n.jsonl" "$work/floor-$n.json" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+f = json.load(open(sys.argv[2]))
+ingest = statistics.median(next(s["wall_ms"] for s in r if s["stage"] == "ingest") for r in runs) / 1000
+print(f"  ingest floor: polars reads the same {f['csv_files']} CSV exports ({f['csv_mb']:.0f} MB, {f['csv_rows']:,} rows) in {f['csv_s']:.2f} s"
+      f" and the {f['other_files']} other files' bytes ({f['other_mb']:.0f} MB) in {f['other_s']:.2f} s;"
+      f" turnout's ingest stage {ingest:.2f} s = {ingest / (f['csv_s'] + f['other_s']):.1f}x the floor")
+if f["unreadable_csv_files"]:
+    print(f"  ({f['unreadable_csv_files']} CSV file(s) polars cannot read as plain CSV are left out of the floor)")
 PY
 done
