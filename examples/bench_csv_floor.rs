@@ -30,7 +30,11 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 fn main() -> anyhow::Result<()> {
-    let dir = PathBuf::from(std::env::args().nth(1).ok_or_else(|| anyhow::anyhow!("usage: bench_csv_floor DIR"))?);
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .ok_or_else(|| anyhow::anyhow!("usage: bench_csv_floor DIR"))?,
+    );
     let mut all = Vec::new();
     files(&dir, &mut all)?;
     all.sort();
