@@ -132,6 +132,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
             }
         },
     };
+    let phones = std::cell::RefCell::new(std::mem::take(&mut ing.phones));
     let res = identity::resolve_with(
         &plan,
         &identity::Inputs {
@@ -139,6 +140,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
             identities: &ing.identities,
             overrides: &overrides,
             previous: previous.as_ref(),
+            phones: Some(&phones),
         },
         &pseudo,
     );
@@ -284,6 +286,7 @@ pub fn evaluate_identity(pipeline: &Path, truth: &Path, show_errors: usize) -> R
             identities: &ing.identities,
             overrides: &overrides,
             previous: None,
+            phones: None,
         },
         &pseudo,
     );

@@ -95,10 +95,54 @@ fn resolve(plan: &Plan, previous: Option<&HashMap<String, String>>) -> (turnout:
             identities: &ing.identities,
             overrides: &overrides,
             previous,
+            phones: None,
         },
         &key(),
     );
     (ing, res)
+}
+
+/// Identity given the phones ingest normalised while matching organizers (as `turnout run`
+/// does) links exactly as identity on its own, and reuses those phones.
+#[test]
+fn phones_normalised_by_ingest_are_reused_with_the_same_result() {
+    let p = common::Project::demo();
+    let plan = turnout::config::load(&p.path().join("pipelines/demo.toml")).unwrap();
+    let mut ing = turnout::ingest::ingest(&plan).unwrap_or_else(|e| panic!("{e}"));
+    let overrides = turnout::run::load_overrides(&plan).unwrap_or_else(|e| panic!("{e}"));
+    let from_ingest = std::mem::take(&mut ing.phones);
+    assert!(
+        from_ingest.parsed > 100,
+        "the demo's organizers are matched by phone: {from_ingest:?}"
+    );
+    let parsed_by_ingest = from_ingest.parsed;
+    let phones = std::cell::RefCell::new(from_ingest);
+    let inputs = |phones| Inputs {
+        events: &ing.events,
+        identities: &ing.identities,
+        overrides: &overrides,
+        previous: None,
+        phones,
+    };
+    let alone = identity::resolve_with(&plan, &inputs(None), &key());
+    let fresh = std::cell::RefCell::new(Default::default());
+    let _ = identity::resolve_with(&plan, &inputs(Some(&fresh)), &key());
+    let shared = identity::resolve_with(&plan, &inputs(Some(&phones)), &key());
+    // Identity alone validates every distinct phone; with ingest's memo, only those ingest
+    // did not meet.
+    let parsed_alone = fresh.borrow().parsed;
+    let parsed_shared = phones.borrow().parsed - parsed_by_ingest;
+    assert!(
+        parsed_shared < parsed_alone,
+        "identity parsed {parsed_shared} phones with ingest's memo, {parsed_alone} alone"
+    );
+    assert_eq!(alone.person_of, shared.person_of);
+    assert_eq!(alone.norm_phone, shared.norm_phone);
+    assert_eq!(alone.key_tokens, shared.key_tokens);
+    assert_eq!(
+        alone.persons.iter().map(|x| &x.id).collect::<Vec<_>>(),
+        shared.persons.iter().map(|x| &x.id).collect::<Vec<_>>()
+    );
 }
 
 /// The person of the event whose origin ends with `file:line`.

@@ -143,6 +143,8 @@ pub struct Inputs<'a> {
     pub overrides: &'a [Override],
     /// The previous run's key token → person id.
     pub previous: Option<&'a std::collections::HashMap<String, String>>,
+    /// Phones already normalised this run (by ingest, matching organizers): reused and added to.
+    pub phones: Option<&'a std::cell::RefCell<normalize::PhoneMemo>>,
 }
 
 struct UnionFind {
@@ -331,7 +333,12 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     type Normalised = Result<(String, Option<u32>, Option<u32>), &'static str>;
     let mut email_cache: HashMap<&str, Normalised> = HashMap::default();
     let mut phone_cache: HashMap<(&str, phonenumber::country::Id), Result<(String, Option<u32>), &'static str>> = HashMap::default();
-    let mut phone_memo = normalize::PhoneMemo::default();
+    let mut own_phones = normalize::PhoneMemo::default();
+    let mut shared_phones = inputs.phones.map(|m| m.borrow_mut());
+    let phone_memo: &mut normalize::PhoneMemo = match shared_phones.as_deref_mut() {
+        Some(m) => m,
+        None => &mut own_phones,
+    };
     let mut name_cache: HashMap<&str, Option<u32>> = HashMap::default();
     let mut name_ids: HashMap<names::NameParts, u32> = HashMap::default();
     let mut name_list: Vec<names::NameParts> = Vec::new();

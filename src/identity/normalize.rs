@@ -110,6 +110,17 @@ pub struct PhoneMemo {
     pub reused: u64,
 }
 
+/// Counts only: the memo holds members' phone numbers.
+impl std::fmt::Debug for PhoneMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PhoneMemo")
+            .field("numbers", &self.seen.len())
+            .field("parsed", &self.parsed)
+            .field("reused", &self.reused)
+            .finish()
+    }
+}
+
 impl PhoneMemo {
     pub fn phone(&mut self, raw: &str, region: phonenumber::country::Id) -> Result<String, Reason> {
         let plain = raw

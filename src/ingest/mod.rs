@@ -239,6 +239,9 @@ pub struct Ingested {
     pub files: Vec<FileStats>,
     /// What the pipeline's meetings table mapped.
     pub occasions: occasions::OccasionStats,
+    /// The phones normalised while matching declared organizers, for identity to reuse
+    /// (`identity::Inputs::phones`): each distinct number is validated once per run.
+    pub phones: normalize::PhoneMemo,
 }
 
 /// The inputs a file holds for a parser: the file itself, or the members of a zip archive
@@ -358,7 +361,7 @@ pub fn ingest_with(plan: &Plan, cache_opts: Option<&CacheOptions>) -> Result<Ing
             for mut unit in parsed {
                 unit.stats.cached = from_cache;
                 for e in unit.events.iter_mut() {
-                    e.organizer = e.organizer || organizers.matches(e);
+                    e.organizer = e.organizer || organizers.matches(e, &mut out.phones);
                 }
                 // The same record twice in a source (an export dropped in twice, chats
                 // exported with overlapping periods) has the same id: keep it once.
@@ -460,7 +463,6 @@ struct Organizers {
     phones: Vec<String>,
     names: Vec<String>,
     region: phonenumber::country::Id,
-    phone_memo: normalize::PhoneMemo,
     name_memo: rustc_hash::FxHashMap<String, bool>,
 }
 
@@ -479,17 +481,16 @@ impl Organizers {
             phones,
             names,
             region: source.region,
-            phone_memo: Default::default(),
             name_memo: Default::default(),
         }
     }
 
-    fn matches(&mut self, e: &Event) -> bool {
+    fn matches(&mut self, e: &Event, phones: &mut normalize::PhoneMemo) -> bool {
         if self.phones.is_empty() && self.names.is_empty() {
             return false;
         }
         if let (Some(p), false) = (&e.phone, self.phones.is_empty()) {
-            if let Ok(p) = self.phone_memo.phone(p, self.region) {
+            if let Ok(p) = phones.phone(p, self.region) {
                 if self.phones.contains(&p) {
                     return true;
                 }
