@@ -398,7 +398,7 @@ pub fn read_timeline(
     tz: chrono_tz::Tz,
     needs: &TimelineColumns,
 ) -> anyhow::Result<(crate::funnel::Context, Timeline, Vec<crate::identity::Person>)> {
-    use crate::funnel::context::{Strings, NONE};
+    use crate::funnel::context::{occasion_cell, Strings, NONE};
     use crate::schema::Tool;
     let optional = [
         (col::SOURCE, needs.source),
@@ -489,17 +489,13 @@ pub fn read_timeline(
         let attrs: Vec<Vec<u32>> = attrs.iter().map(|c| opt(Some(c))).collect();
         // An occasion the export named, by its text (even a blank one); else computed in
         // `Context::finish` from the context (or source) and the local day.
-        const NAMED: u64 = 1 << 63;
         let occasion: Vec<u64> = match occasion {
             Some(c) => {
                 let ids = text_ids(&mut strings, c, false);
-                let nulls = c.iter().map(|v| v.is_none());
-                ids.iter()
-                    .zip(nulls)
-                    .map(|(&id, null)| if null { u64::MAX } else { NAMED | id as u64 })
-                    .collect()
+                let named = c.iter().zip(ids).map(|(v, id)| occasion_cell(v.map(|_| id)));
+                named.collect()
             }
-            None => vec![u64::MAX; n],
+            None => vec![occasion_cell(None); n],
         };
         let texts = (strings, source, context, utm, attrs, occasion);
         (joined(runs.join()), joined(enums.join()), texts)

@@ -20,6 +20,18 @@ use crate::timeutil;
 pub const NONE: u32 = u32::MAX;
 /// Top bit of an occasion: the export named it.
 const NAMED: u64 = 1 << 63;
+/// An occasion not yet computed: `Context::finish` sets it from the context (or source) and day.
+const UNSET: u64 = u64::MAX;
+
+/// An occasion column's value before [`Context::finish`]: the interned name the export gave,
+/// or, without one, a placeholder that `finish` replaces with the context (or source) and the
+/// local day. For builders that fill the columns directly (`tables::read_timeline`).
+pub fn occasion_cell(named: Option<u32>) -> u64 {
+    match named {
+        Some(id) => NAMED | id as u64,
+        None => UNSET,
+    }
+}
 
 /// Interned strings: id ↔ text.
 #[derive(Debug, Default, Clone)]
@@ -231,8 +243,8 @@ impl Context {
         }
         // occasion: the tool's, else context (or source) + local date — filled in `finish`
         self.occasion.push(match r.occasion {
-            Some(o) => NAMED | self.strings.id(o) as u64,
-            None => u64::MAX,
+            Some(o) => occasion_cell(Some(self.strings.id(o))),
+            None => occasion_cell(None),
         });
     }
 
@@ -243,7 +255,7 @@ impl Context {
         let days = LocalDays::new(self.tz, lo, hi);
         self.day = self.ts.iter().map(|&t| days.day(t)).collect();
         for i in 0..self.ts.len() {
-            if self.occasion[i] == u64::MAX {
+            if self.occasion[i] == UNSET {
                 let base = if self.context[i] != NONE { self.context[i] } else { self.source[i] };
                 self.occasion[i] = ((base as u64) << 32) | (self.day[i] as u32 as u64);
             }
