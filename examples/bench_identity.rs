@@ -12,7 +12,7 @@
 use std::time::Instant;
 
 use turnout::identity::{self, Inputs};
-use turnout::schema::{Action, Channel, Event, Precision, Tool};
+use turnout::schema::{Action, Channel, Event, Precision, Str, Tool};
 
 struct Rng(u64);
 impl Rng {
@@ -100,9 +100,9 @@ fn ev(n: &mut u64, source: &str, tool: Tool) -> Event {
         utm_source: None,
         utm_medium: None,
         utm_campaign: None,
-        attrs: vec![None],
+        attrs: vec![None].into(),
         organizer: false,
-        origin: String::new(),
+        origin: turnout::schema::Origin::new("bench", *n),
     }
 }
 
@@ -160,32 +160,32 @@ fn main() -> anyhow::Result<()> {
         };
         last_phone = phone.clone();
         let mut e = ev(&mut n, "email", Tool::Csv);
-        e.email = Some(email.clone());
-        e.name = Some(name.clone());
-        e.attrs = vec![Some(format!("{site} - Main St"))];
+        e.email = Some(Str::new(&email));
+        e.name = Some(Str::new(&name));
+        e.attrs = vec![Some(Str::new(&format!("{site} - Main St")))].into();
         events.push(e);
         let mut e = ev(&mut n, "texts", Tool::Csv);
-        e.phone = Some(phone.clone());
+        e.phone = Some(Str::new(&phone));
         events.push(e);
         let mut e = ev(&mut n, "sheets", Tool::Csv);
-        e.phone = Some(phone.clone());
-        e.name = Some(name.clone());
-        e.context = Some(format!("{site} workers meeting"));
+        e.phone = Some(Str::new(&phone));
+        e.name = Some(Str::new(&name));
+        e.context = Some(Str::new(&format!("{site} workers meeting")));
         if rng.below(3) == 0 {
-            e.email = Some(email.clone());
+            e.email = Some(Str::new(&email));
         }
         events.push(e);
         if rng.below(10) < 6 {
             let mut e = ev(&mut n, "groups", Tool::Csv);
-            e.name = Some(if rng.below(2) == 0 { name.clone() } else { given.to_string() });
-            e.context = Some(format!("{site} workers"));
+            e.name = Some(Str::new(if rng.below(2) == 0 { &name } else { given }));
+            e.context = Some(Str::new(&format!("{site} workers")));
             events.push(e);
         }
         let mut c = ev(&mut n, "contacts", Tool::Spoke);
-        c.phone = Some(phone);
-        c.external_id = Some(format!("{}", 2_480_000 + p));
-        c.name = Some(name);
-        c.attrs = vec![Some(site)];
+        c.phone = Some(Str::new(&phone));
+        c.external_id = Some(Str::new(&format!("{}", 2_480_000 + p)));
+        c.name = Some(Str::new(&name));
+        c.attrs = vec![Some(Str::new(&site))].into();
         contacts.push(c);
     }
     let key = turnout::privacy::Pseudonymizer::new(b"bench-key-0123456789");

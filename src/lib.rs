@@ -26,6 +26,7 @@ pub mod forget;
 pub mod funnel;
 pub mod identity;
 pub mod ingest;
+pub mod intern;
 pub mod lock;
 pub mod meter;
 pub mod privacy;

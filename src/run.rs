@@ -356,7 +356,7 @@ pub fn evaluate_identity(pipeline: &Path, truth: &Path, show_errors: usize) -> R
             let _ = writeln!(s, "    split {t}: [{}]", parts.join("] ["));
         }
         for (p, ix) in merged.iter().take(show_errors) {
-            let parts: Vec<String> = ix.iter().map(|&i| ing.events[i].origin.clone()).collect();
+            let parts: Vec<String> = ix.iter().map(|&i| ing.events[i].origin.to_string()).collect();
             let rules: Vec<String> = res
                 .links
                 .iter()

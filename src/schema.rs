@@ -8,6 +8,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+pub use crate::intern::Str;
+
 /// Column names. One constant per column, shared by every table that has that column.
 pub mod col {
     pub const EVENT_ID: &str = "event_id";
@@ -228,31 +230,101 @@ impl Action {
 }
 
 /// One canonical event, as a parser produces it (identifiers raw, as seen in the export).
+///
+/// Texts are interned ([`Str`]): an event is about a hundred bytes whatever its strings, so tens
+/// of millions of them fit in memory (README, Performance).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     pub event_id: u64,
     /// Microseconds since the Unix epoch, UTC; the start of the precision interval.
     pub ts: i64,
     pub precision: Precision,
-    pub source: String,
+    pub source: Str,
     pub tool: Tool,
     pub channel: Channel,
     pub action: Action,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub name: Option<String>,
-    pub external_id: Option<String>,
-    pub context: Option<String>,
-    pub occasion: Option<String>,
-    pub utm_source: Option<String>,
-    pub utm_medium: Option<String>,
-    pub utm_campaign: Option<String>,
+    pub email: Option<Str>,
+    pub phone: Option<Str>,
+    pub name: Option<Str>,
+    pub external_id: Option<Str>,
+    pub context: Option<Str>,
+    pub occasion: Option<Str>,
+    pub utm_source: Option<Str>,
+    pub utm_medium: Option<Str>,
+    pub utm_campaign: Option<Str>,
     /// Values of the pipeline's declared attributes, in the order the pipeline declares them.
-    pub attrs: Vec<Option<String>>,
+    pub attrs: Box<[Option<Str>]>,
     /// The person this row is about is an organizer declared by the source.
     pub organizer: bool,
-    /// `path:line` of the record in its export.
-    pub origin: String,
+    /// Where the record is in its export (shown as `path:line`).
+    pub origin: Origin,
+}
+
+/// Where a record is in its export: the file as the run shows it (relative to the pipeline's
+/// root; a zip member as `archive.zip!member`) and the 1-based line where the record starts (the
+/// record's index for JSON exports). Shown, compared and stored as `file:line`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Origin {
+    pub file: Str,
+    pub line: u64,
+}
+
+impl Origin {
+    pub fn new(file: &str, line: u64) -> Origin {
+        Origin {
+            file: Str::new(file),
+            line,
+        }
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+impl std::fmt::Debug for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+/// `file:line` (a text without a `:line` ending is a file at line 0).
+impl From<&str> for Origin {
+    fn from(s: &str) -> Origin {
+        match s.rsplit_once(':').and_then(|(f, l)| Some((f, l.parse::<u64>().ok()?))) {
+            Some((f, l)) => Origin::new(f, l),
+            None => Origin::new(s, 0),
+        }
+    }
+}
+
+impl PartialEq<&str> for Origin {
+    fn eq(&self, other: &&str) -> bool {
+        other
+            .rsplit_once(':')
+            .is_some_and(|(f, l)| self.file == f && l.parse::<u64>().ok() == Some(self.line))
+    }
+}
+
+impl PartialEq<str> for Origin {
+    fn eq(&self, other: &str) -> bool {
+        *self == other
+    }
+}
+
+impl serde::Serialize for Origin {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.file, self.line).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Origin {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Origin, D::Error> {
+        let (file, line) = <(Str, u64)>::deserialize(d)?;
+        Ok(Origin { file, line })
+    }
 }
 
 /// One row that could not become an event, kept with the reason.

@@ -116,7 +116,7 @@ fn event_columns(events: &[Event], attributes: &[String], res: &Resolution, pseu
         opt(col::UTM_MEDIUM, &|e| e.utm_medium.as_deref()),
         opt(col::UTM_CAMPAIGN, &|e| e.utm_campaign.as_deref()),
         Column::new(col::ORGANIZER.into(), events.iter().map(|e| e.organizer).collect::<Vec<bool>>()),
-        strs(col::ORIGIN, &|e| &e.origin),
+        origin_column(events),
         Column::new(
             col::PERSON_ID.into(),
             res.person_of
@@ -129,6 +129,19 @@ fn event_columns(events: &[Event], attributes: &[String], res: &Resolution, pseu
         cols.push(opt(name, &|e| e.attrs.get(a).and_then(|v| v.as_deref())));
     }
     cols
+}
+
+/// `path:line` of every event, formatted into one reused buffer (not a `String` per event).
+fn origin_column(events: &[Event]) -> Column {
+    use std::fmt::Write;
+    let mut b = StringChunkedBuilder::new(col::ORIGIN.into(), events.len());
+    let mut buf = String::new();
+    for e in events {
+        buf.clear();
+        let _ = write!(buf, "{}", e.origin);
+        b.append_value(buf.as_str());
+    }
+    b.finish().into_series().into()
 }
 
 /// `events`: every event in ingest order, with the schema of [`crate::schema::events_schema`].
@@ -325,7 +338,7 @@ mod tests {
             utm_source: None,
             utm_medium: None,
             utm_campaign: None,
-            attrs: vec![Some("Store 12".into())],
+            attrs: vec![Some("Store 12".into())].into(),
             organizer: false,
             origin: "data/x.csv:2".into(),
         };

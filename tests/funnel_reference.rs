@@ -113,12 +113,12 @@ fn to_events(evs: &[Ev], ids: &[u64]) -> Vec<Event> {
             phone: None,
             name: None,
             external_id: None,
-            context: e.context.clone(),
-            occasion: e.occasion.clone(),
+            context: e.context.as_deref().map(Into::into),
+            occasion: e.occasion.as_deref().map(Into::into),
             utm_source: None,
             utm_medium: None,
             utm_campaign: None,
-            attrs: vec![],
+            attrs: vec![].into(),
             organizer: false,
             origin: "test:1".into(),
         })
@@ -149,13 +149,13 @@ fn coarser(a: Precision, b: Precision) -> Precision {
 }
 
 fn occasion_of(e: &Event) -> String {
-    e.occasion.clone().unwrap_or_else(|| {
+    e.occasion.map(String::from).unwrap_or_else(|| {
         let day = DateTime::<Utc>::from_timestamp_micros(e.ts)
             .unwrap()
             .with_timezone(&tz())
             .format("%Y-%m-%d")
             .to_string();
-        format!("{} {}", e.context.clone().unwrap_or_else(|| e.source.clone()), day)
+        format!("{} {}", e.context.unwrap_or(e.source), day)
     })
 }
 

@@ -151,7 +151,7 @@ fn who(ing: &turnout::ingest::Ingested, res: &Resolution, file: &str, line: u64)
     let i = ing
         .events
         .iter()
-        .position(|e| e.origin.ends_with(&suffix))
+        .position(|e| e.origin.to_string().ends_with(&suffix))
         .unwrap_or_else(|| panic!("no event from {suffix}"));
     res.person_of[i]
 }

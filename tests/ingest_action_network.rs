@@ -19,7 +19,7 @@ fn source(path: &str, extra: &str) -> String {
 }
 
 fn summary(out: &ingest::Ingested) -> Vec<(String, Action, String)> {
-    out.events.iter().map(|e| (e.origin.clone(), e.action, iso(e.ts))).collect()
+    out.events.iter().map(|e| (e.origin.to_string(), e.action, iso(e.ts))).collect()
 }
 
 fn row(origin: &str, action: Action, ts: &str) -> (String, Action, String) {
@@ -58,7 +58,10 @@ fn activists_with_created_dates_subscribe_or_unsubscribe() {
     assert_eq!(rosa.email.as_deref(), Some("rosa.martinez@example.org"));
     assert_eq!(rosa.phone.as_deref(), Some("(312) 555-0142"));
     assert_eq!(rosa.name.as_deref(), Some("Rosa Martinez"));
-    assert_eq!(rosa.attrs, vec![Some("Store 12".to_string())]);
+    assert_eq!(
+        rosa.attrs.iter().map(|a| a.map(String::from)).collect::<Vec<_>>(),
+        vec![Some("Store 12".to_string())]
+    );
     assert_eq!(rosa.precision, Precision::Second);
     assert_eq!(rosa.tool, Tool::ActionNetwork);
     assert_eq!((rosa.context.as_deref(), rosa.occasion.as_deref()), (None, None));

@@ -70,7 +70,10 @@ action = "attended""#,
     assert_eq!(out.events[0].name.as_deref(), Some("José Núñez"));
     assert_eq!(out.events[1].name.as_deref(), Some("Zoë Brandt"));
     assert_eq!(iso(out.events[0].ts), "2026-07-21T05:00:00Z");
-    assert_eq!(out.events[0].attrs, vec![Some("Store 31 workers meeting".to_string())]);
+    assert_eq!(
+        out.events[0].attrs.iter().map(|a| a.map(String::from)).collect::<Vec<_>>(),
+        vec![Some("Store 31 workers meeting".to_string())]
+    );
 }
 
 #[test]
@@ -86,7 +89,7 @@ columns = { first_name = "given_name", last_name = "family_name", email = "email
 action = { column = "status", map = { REGISTERED = "rsvp", CONFIRMED = "rsvp_confirmed", CANCELLED = "rsvp_cancelled" } }"#,
     );
     let out = ingest::ingest(&plan).unwrap();
-    let got: Vec<(String, Action, String)> = out.events.iter().map(|e| (e.origin.clone(), e.action, iso(e.ts))).collect();
+    let got: Vec<(String, Action, String)> = out.events.iter().map(|e| (e.origin.to_string(), e.action, iso(e.ts))).collect();
     assert_eq!(
         got,
         vec![

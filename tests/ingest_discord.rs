@@ -37,7 +37,7 @@ stages = [{{ name = "a", when = {{ action = "message_sent" }} }}]
 }
 
 fn show(e: &Event) -> String {
-    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let o = |v: &Option<turnout::schema::Str>| v.map_or_else(|| "-".to_string(), String::from);
     format!(
         "{} {} {} {} id={} name={} phone={} ctx={} occ={}{}",
         e.origin,

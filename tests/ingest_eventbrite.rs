@@ -21,7 +21,7 @@ fn source(path: &str, extra: &str) -> String {
 fn summary(out: &ingest::Ingested) -> Vec<(String, Action, String, Precision)> {
     out.events
         .iter()
-        .map(|e| (e.origin.clone(), e.action, iso(e.ts), e.precision))
+        .map(|e| (e.origin.to_string(), e.action, iso(e.ts), e.precision))
         .collect()
 }
 
@@ -62,7 +62,10 @@ fn us_report_rsvps_check_ins_and_cancellations() {
     assert_eq!(rosa.name.as_deref(), Some("Rosa Martinez"));
     assert_eq!(rosa.phone.as_deref(), Some("(312) 555-0142"));
     assert_eq!(rosa.external_id.as_deref(), Some("1450001"), "Attendee #, not Order #");
-    assert_eq!(rosa.attrs, vec![Some("Store 12".to_string())]);
+    assert_eq!(
+        rosa.attrs.iter().map(|a| a.map(String::from)).collect::<Vec<_>>(),
+        vec![Some("Store 12".to_string())]
+    );
     assert_eq!((rosa.tool, rosa.channel), (Tool::Eventbrite, Channel::Event));
     for e in &out.events {
         assert_eq!(
@@ -72,7 +75,10 @@ fn us_report_rsvps_check_ins_and_cancellations() {
         );
         assert_eq!(e.occasion.as_deref(), Some("attendees-us"));
     }
-    assert_eq!(out.events[3].attrs, vec![Some("Store 12, back room".to_string())]);
+    assert_eq!(
+        out.events[3].attrs.iter().map(|a| a.map(String::from)).collect::<Vec<_>>(),
+        vec![Some("Store 12, back room".to_string())]
+    );
     assert_eq!(
         quarantined(&out),
         vec![

@@ -52,7 +52,7 @@ fn source(path: &str, extra: &str) -> String {
 }
 
 fn summary(out: &ingest::Ingested) -> Vec<(String, Action, String)> {
-    out.events.iter().map(|e| (e.origin.clone(), e.action, iso(e.ts))).collect()
+    out.events.iter().map(|e| (e.origin.to_string(), e.action, iso(e.ts))).collect()
 }
 
 fn row(origin: &str, action: Action, ts: &str) -> (String, Action, String) {
@@ -88,7 +88,10 @@ fn subscribed_file_places_each_member_at_optin_then_confirm_then_last_changed() 
     assert_eq!(rosa.phone.as_deref(), Some("(312) 555-0142"));
     assert_eq!(rosa.external_id.as_deref(), Some("123456789"), "LEID, not EUID");
     assert_eq!(rosa.context.as_deref(), Some("Mailchimp audience"));
-    assert_eq!(rosa.attrs, vec![Some("Store 12".to_string())]);
+    assert_eq!(
+        rosa.attrs.iter().map(|a| a.map(String::from)).collect::<Vec<_>>(),
+        vec![Some("Store 12".to_string())]
+    );
     assert_eq!(rosa.precision, Precision::Second);
     assert_eq!((rosa.tool, rosa.channel), (Tool::Mailchimp, Channel::Email));
     assert_eq!(rosa.occasion, None);

@@ -78,7 +78,7 @@ fn export_zip(prefix: &str) -> Vec<u8> {
 }
 
 fn show(e: &Event) -> String {
-    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let o = |v: &Option<turnout::schema::Str>| v.map_or_else(|| "-".to_string(), String::from);
     format!(
         "{} {} {} {} id={} name={} email={} phone={} ctx={} occ={}{}",
         e.origin,

@@ -19,7 +19,7 @@ fn source(path: &str, extra: &str) -> String {
 
 /// (origin, action, UTC time) of every event.
 fn summary(out: &ingest::Ingested) -> Vec<(String, Action, String)> {
-    out.events.iter().map(|e| (e.origin.clone(), e.action, iso(e.ts))).collect()
+    out.events.iter().map(|e| (e.origin.to_string(), e.action, iso(e.ts))).collect()
 }
 
 fn quarantined(out: &ingest::Ingested) -> Vec<(u64, Option<String>, String)> {
@@ -167,7 +167,10 @@ fn contacts_with_updated_at_give_opt_outs_that_link_to_messages() {
     let lupe = &out.events[0];
     assert_eq!(lupe.name.as_deref(), Some("Lupe Reyes"));
     assert_eq!(lupe.phone.as_deref(), Some("+13125550144"));
-    assert_eq!(lupe.attrs, vec![Some("Store 12".to_string())]);
+    assert_eq!(
+        lupe.attrs.iter().map(|a| a.map(String::from)).collect::<Vec<_>>(),
+        vec![Some("Store 12".to_string())]
+    );
     assert_eq!(
         quarantined(&out),
         vec![

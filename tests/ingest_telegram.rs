@@ -19,7 +19,7 @@ fn source(path: &str, extra: &str) -> String {
 
 /// One event as a line: origin, action, UTC time, precision, identifiers, context.
 fn show(e: &Event) -> String {
-    let o = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let o = |v: &Option<turnout::schema::Str>| v.map_or_else(|| "-".to_string(), String::from);
     format!(
         "{} {} {} {} name={} id={} phone={} email={} ctx={} occ={}{}",
         e.origin,

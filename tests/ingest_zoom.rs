@@ -25,7 +25,7 @@ fn summary(events: &[Event]) -> Vec<(String, String, Option<String>, Option<Stri
         .map(|e| {
             assert_eq!(e.action, Action::Attended);
             assert_eq!(e.tool, Tool::Zoom);
-            (e.origin.clone(), iso(e.ts), e.name.clone(), e.email.clone())
+            (e.origin.to_string(), iso(e.ts), e.name.map(String::from), e.email.map(String::from))
         })
         .collect()
 }

@@ -62,13 +62,13 @@ fn build(es: &[E]) -> (Vec<Event>, Resolution) {
             name: None,
             external_id: None,
             context: Some("Store".into()),
-            occasion: x.occasion.map(str::to_string),
-            utm_source: x.utm.map(str::to_string),
+            occasion: x.occasion.map(Into::into),
+            utm_source: x.utm.map(Into::into),
             utm_medium: None,
             utm_campaign: None,
-            attrs: vec![x.worksite.map(str::to_string)],
+            attrs: vec![x.worksite.map(Into::into)].into(),
             organizer: false,
-            origin: String::new(),
+            origin: "test:0".into(),
         })
         .collect();
     let n = es.iter().map(|x| x.person).max().unwrap() + 1;

@@ -77,7 +77,7 @@ fn ev(source: &str, action: Action, occasion: Option<&str>, ts: &str) -> Event {
         event_id: 0,
         ts,
         precision: Precision::Second,
-        source: source.to_string(),
+        source: source.into(),
         tool: Tool::Csv,
         channel: Channel::Event,
         action,
@@ -86,13 +86,13 @@ fn ev(source: &str, action: Action, occasion: Option<&str>, ts: &str) -> Event {
         name: None,
         external_id: None,
         context: None,
-        occasion: occasion.map(str::to_string),
+        occasion: occasion.map(Into::into),
         utm_source: None,
         utm_medium: None,
         utm_campaign: None,
-        attrs: Vec::new(),
+        attrs: Vec::new().into(),
         organizer: false,
-        origin: format!("{source}:1"),
+        origin: turnout::schema::Origin::new(source, 1),
     }
 }
 
@@ -118,7 +118,7 @@ fn the_meetings_table_maps_each_sources_key_and_reports_rows_that_matched_nothin
     let mut ing = ingest::ingest(&plan).unwrap();
     let stats = ing.occasions.clone();
     // applying it again changes nothing: mapped keys are meeting names, not source keys
-    let before: Vec<Option<String>> = ing.events.iter().map(|e| e.occasion.clone()).collect();
+    let before: Vec<Option<turnout::schema::Str>> = ing.events.iter().map(|e| e.occasion).collect();
     assert_eq!(apply_meetings(&plan, &mut ing.events).mapped, 0);
     // every Mobilize event of timeslot 8100006 (9 of 10), every Zoom attendance (4), the sheet (1)
     let by_source = |s: &str| {

@@ -45,13 +45,13 @@ pub struct PersonFunnel {
 impl Predicate {
     pub fn matches(&self, e: &Event) -> bool {
         self.actions.as_ref().is_none_or(|s| s.contains(&e.action))
-            && self.sources.as_ref().is_none_or(|s| s.contains(&e.source))
+            && self.sources.as_ref().is_none_or(|s| s.contains(e.source.as_str()))
             && self.tools.as_ref().is_none_or(|s| s.contains(&e.tool))
             && self.channels.as_ref().is_none_or(|s| s.contains(&e.channel))
             && self
                 .contexts
                 .as_ref()
-                .is_none_or(|s| e.context.as_ref().is_some_and(|c| s.contains(c)))
+                .is_none_or(|s| e.context.as_ref().is_some_and(|c| s.contains(c.as_str())))
     }
 }
 
@@ -90,7 +90,7 @@ pub fn gap_days(a: i64, ap: Precision, b: i64, bp: Precision, tz: Tz) -> f64 {
 /// on its local date.
 pub fn occasion_key(e: &Event, tz: Tz) -> String {
     match &e.occasion {
-        Some(o) => o.clone(),
+        Some(o) => o.to_string(),
         None => format!("{} {}", e.context.as_deref().unwrap_or(&e.source), timeutil::local_date(e.ts, tz)),
     }
 }

@@ -102,7 +102,7 @@ pub fn evaluate(events: &[Event], res: &Resolution, truth: &HashMap<String, Opti
     let mut by_true: HashMap<&str, u64> = HashMap::new();
     let mut by_both: HashMap<(u32, &str), u64> = HashMap::new();
     for (i, e) in events.iter().enumerate() {
-        match truth.get(&e.origin) {
+        match truth.get(e.origin.to_string().as_str()) {
             None => ev.unmatched_records += 1,
             Some(None) => ev.multi_person_records += 1,
             Some(Some(t)) => {
@@ -133,7 +133,7 @@ pub fn errors<'a>(
     let mut by_pred: HashMap<u32, Vec<usize>> = HashMap::new();
     let mut truth_of: Vec<Option<&str>> = vec![None; events.len()];
     for (i, e) in events.iter().enumerate() {
-        if let Some(Some(t)) = truth.get(&e.origin) {
+        if let Some(Some(t)) = truth.get(e.origin.to_string().as_str()) {
             by_true.entry(t.as_str()).or_default().push(i);
             by_pred.entry(res.person_of[i]).or_default().push(i);
             truth_of[i] = Some(t.as_str());
@@ -167,7 +167,7 @@ mod tests {
         let events: Vec<Event> = (1..=4)
             .map(|i| {
                 let mut e = crate::identity::tests::ev(i, "sheets", None, None, None);
-                e.origin = format!("x:{i}");
+                e.origin = crate::schema::Origin::new("x", i as u64);
                 e
             })
             .collect();

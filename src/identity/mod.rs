@@ -433,7 +433,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             if let Some(c) = e.context.as_deref() {
                 texts.push(c);
             }
-            texts.extend(e.attrs.iter().flatten().map(String::as_str));
+            texts.extend(e.attrs.iter().flatten().map(|a| a.as_str()));
             for t in texts {
                 let found = corr_cache.entry(t).or_insert_with(|| {
                     let mut v = Vec::new();
@@ -1231,9 +1231,9 @@ pub(crate) mod tests {
             utm_source: None,
             utm_medium: None,
             utm_campaign: None,
-            attrs: vec![],
+            attrs: vec![].into(),
             organizer: false,
-            origin: format!("x:{id}"),
+            origin: crate::schema::Origin::new("x", id as u64),
         }
     }
 

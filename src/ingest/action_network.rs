@@ -39,7 +39,7 @@ use chrono_tz::Tz;
 
 use crate::config::DateOrder;
 use crate::error::Diagnostic;
-use crate::schema::{Action, Tool};
+use crate::schema::{Action, Str, Tool};
 
 use super::table::{self, Table};
 use super::text;
@@ -402,18 +402,18 @@ impl Parser for ActionNetwork {
                 created
             };
             let mut e = sink.event(line, 0, ts, precision, action, n_attrs);
-            e.email = table::cell(rec, email).map(str::to_string);
-            e.phone = table::cell(rec, phone).map(str::to_string);
-            e.external_id = table::cell(rec, uuid).map(str::to_string);
+            e.email = table::cell(rec, email).map(Str::new);
+            e.phone = table::cell(rec, phone).map(Str::new);
+            e.external_id = table::cell(rec, uuid).map(Str::new);
             e.name = match (table::cell(rec, first), table::cell(rec, last)) {
-                (Some(f), Some(l)) => Some(format!("{f} {l}")),
-                (Some(f), None) => Some(f.to_string()),
-                (None, Some(l)) => Some(l.to_string()),
+                (Some(f), Some(l)) => Some(Str::new(&format!("{f} {l}"))),
+                (Some(f), None) => Some(Str::new(f)),
+                (None, Some(l)) => Some(Str::new(l)),
                 (None, None) => None,
             };
             for (a, i) in &attrs {
                 if let Some(slot) = e.attrs.get_mut(*a) {
-                    *slot = table::cell(rec, Some(*i)).map(str::to_string);
+                    *slot = table::cell(rec, Some(*i)).map(Str::new);
                 }
             }
             if e.email.is_none() && e.phone.is_none() && e.external_id.is_none() && e.name.is_none() {
@@ -433,16 +433,11 @@ impl Parser for ActionNetwork {
                 }
             }
             if attendee {
-                let title = table::cell(rec, event_title).map(str::to_string);
-                e.context = Some(title.clone().unwrap_or_else(|| fallback.clone()));
-                e.occasion = Some(
-                    table::cell(rec, event_id)
-                        .map(str::to_string)
-                        .or(title)
-                        .unwrap_or_else(|| fallback.clone()),
-                );
+                let title = table::cell(rec, event_title);
+                e.context = Some(Str::new(title.unwrap_or(fallback.as_str())));
+                e.occasion = Some(Str::new(table::cell(rec, event_id).or(title).unwrap_or(fallback.as_str())));
             } else {
-                e.context = input.source.group.clone().filter(|g| !g.is_empty());
+                e.context = input.source.group.as_deref().filter(|g| !g.is_empty()).map(Str::new);
             }
             let came = attendee && matches!(action, Action::Rsvp) && table::cell(rec, attended).is_some_and(truthy);
             if came {

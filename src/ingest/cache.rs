@@ -30,7 +30,7 @@ pub struct Unit {
 }
 
 /// Format of the entries: bump when `Unit` or anything in it changes shape.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 /// The cache key of a file with content hash `file_sha256` read as `source`.
 pub fn key(plan: &Plan, source: &SourcePlan, shown: &str, file_sha256: &[u8; 32]) -> String {

@@ -10,7 +10,7 @@
 
 use crate::config::{ActionSpec, CsvOptions, Field, Target};
 use crate::error::Diagnostic;
-use crate::schema::{Action, Tool};
+use crate::schema::{Action, Str, Tool};
 use crate::timeutil;
 
 use super::text;
@@ -336,11 +336,11 @@ impl Parser for GenericCsv {
             if let Some(c) = opts.channel {
                 e.channel = c;
             }
-            e.context = opts.context.clone();
+            e.context = opts.context.as_deref().map(Str::new);
             let mut first = None;
             let mut last = None;
             for (target, i, _) in &layout.columns {
-                let v = cell(rec, *i).map(str::to_string);
+                let v = cell(rec, *i).map(Str::new);
                 match target {
                     Target::Field(Field::Ts) => {}
                     Target::Field(Field::Email) => e.email = v,
@@ -359,7 +359,7 @@ impl Parser for GenericCsv {
             }
             if e.name.is_none() {
                 e.name = match (first, last) {
-                    (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                    (Some(f), Some(l)) => Some(Str::new(&format!("{f} {l}"))),
                     (Some(f), None) => Some(f),
                     (None, Some(l)) => Some(l),
                     (None, None) => None,
@@ -377,8 +377,8 @@ impl Parser for GenericCsv {
             if e.occasion.is_none() && is_occasion_action(action) {
                 // Without a tool id, an occasion is the context (or source) on a local date.
                 let date = timeutil::local_date(ts, input.plan.timezone);
-                let ctx = e.context.clone().unwrap_or_else(|| input.source.name.clone());
-                e.occasion = Some(format!("{ctx} {date}"));
+                let ctx = e.context.map_or(input.source.name.as_str(), |c| c.as_str());
+                e.occasion = Some(Str::new(&format!("{ctx} {date}")));
             }
             sink.push(e);
         }

@@ -30,7 +30,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::config::DateOrder;
 use crate::error::Diagnostic;
-use crate::schema::{Action, Precision, Tool};
+use crate::schema::{Action, Precision, Str, Tool};
 use crate::timeutil;
 
 use super::dates::{self, OrderError};
@@ -167,7 +167,7 @@ impl Parser for Discord {
         }
         sink.note("timezone", format!("local times read in {}", input.source.timezone.name()));
 
-        let context = context(input);
+        let context = context(input).as_deref().map(Str::new);
         let n_attrs = input.plan.attributes.len();
         let tz = input.source.timezone;
         let mut skipped_system: BTreeMap<&'static str, u64> = BTreeMap::new();
@@ -218,9 +218,9 @@ impl Parser for Discord {
                 continue;
             };
             let mut e = sink.event(line, 0, ts, precision, action, n_attrs);
-            e.external_id = id.map(str::to_string);
-            e.name = name.map(str::to_string);
-            e.context = context.clone();
+            e.external_id = id.map(Str::new);
+            e.name = name.map(Str::new);
+            e.context = context;
             sink.push(e);
         }
         if !skipped_system.is_empty() {

@@ -35,7 +35,7 @@ use chrono_tz::Tz;
 
 use crate::config::DateOrder;
 use crate::error::Diagnostic;
-use crate::schema::{Action, Precision, Tool};
+use crate::schema::{Action, Precision, Str, Tool};
 use crate::timeutil;
 
 use super::dates;
@@ -418,13 +418,13 @@ impl Parser for Eventbrite {
                 },
             };
             let mut e = sink.event(line, 0, ts, precision, Action::Rsvp, n_attrs);
-            e.email = table::cell(rec, email).map(str::to_string);
-            e.phone = table::cell(rec, phone).map(str::to_string);
-            e.external_id = table::cell(rec, attendee_no).map(str::to_string);
+            e.email = table::cell(rec, email).map(Str::new);
+            e.phone = table::cell(rec, phone).map(Str::new);
+            e.external_id = table::cell(rec, attendee_no).map(Str::new);
             e.name = match (table::cell(rec, first), table::cell(rec, last)) {
-                (Some(f), Some(l)) => Some(format!("{f} {l}")),
-                (Some(f), None) => Some(f.to_string()),
-                (None, Some(l)) => Some(l.to_string()),
+                (Some(f), Some(l)) => Some(Str::new(&format!("{f} {l}"))),
+                (Some(f), None) => Some(Str::new(f)),
+                (None, Some(l)) => Some(Str::new(l)),
                 (None, None) => None,
             };
             if e.email.is_none() && e.phone.is_none() && e.external_id.is_none() && e.name.is_none() {
@@ -438,19 +438,19 @@ impl Parser for Eventbrite {
             }
             for (a, i) in &attrs {
                 if let Some(slot) = e.attrs.get_mut(*a) {
-                    *slot = table::cell(rec, Some(*i)).map(str::to_string);
+                    *slot = table::cell(rec, Some(*i)).map(Str::new);
                 }
             }
             let context = table::cell(rec, event_name).map(str::to_string).unwrap_or_else(|| fallback.clone());
             let start_at = table::cell(rec, start).and_then(|v| read_time(v, order, tz));
             e.occasion = Some(match table::cell(rec, event_id) {
-                Some(id) => id.to_string(),
+                Some(id) => Str::new(id),
                 None => match start_at {
-                    Some((s, _)) => format!("{context} {}", timeutil::local_date(s, input.plan.timezone)),
-                    None => context.clone(),
+                    Some((s, _)) => Str::new(&format!("{context} {}", timeutil::local_date(s, input.plan.timezone))),
+                    None => Str::new(&context),
                 },
             });
-            e.context = Some(context);
+            e.context = Some(Str::new(&context));
             let flagged = table::cell(rec, checkin_flag).is_some_and(yes);
             let second = match st {
                 Status::CheckedIn => Some(Action::Attended),

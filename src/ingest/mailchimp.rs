@@ -42,7 +42,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, NaiveDateTime};
 
 use crate::error::Diagnostic;
-use crate::schema::{Action, Precision, Tool};
+use crate::schema::{Action, Precision, Str, Tool};
 use crate::timeutil;
 
 use super::table::{self, Table};
@@ -362,19 +362,19 @@ impl Parser for Mailchimp {
                 _ => {}
             }
             let mut e = sink.event(line, 0, ts, precision, Action::EmailSubscribed, n_attrs);
-            e.email = Some(email.to_string());
-            e.phone = table::cell(&rec, layout.phone).map(str::to_string);
+            e.email = Some(Str::new(email));
+            e.phone = table::cell(&rec, layout.phone).map(Str::new);
             e.name = match (table::cell(&rec, layout.first), table::cell(&rec, layout.last)) {
-                (Some(f), Some(l)) => Some(format!("{f} {l}")),
-                (Some(f), None) => Some(f.to_string()),
-                (None, Some(l)) => Some(l.to_string()),
+                (Some(f), Some(l)) => Some(Str::new(&format!("{f} {l}"))),
+                (Some(f), None) => Some(Str::new(f)),
+                (None, Some(l)) => Some(Str::new(l)),
                 (None, None) => None,
             };
-            e.external_id = table::cell(&rec, layout.leid).map(str::to_string);
-            e.context = Some(context.clone());
+            e.external_id = table::cell(&rec, layout.leid).map(Str::new);
+            e.context = Some(Str::new(&context));
             for (a, i) in &layout.attrs {
                 if let Some(slot) = e.attrs.get_mut(*a) {
-                    *slot = table::cell(&rec, Some(*i)).map(str::to_string);
+                    *slot = table::cell(&rec, Some(*i)).map(Str::new);
                 }
             }
             if let Some(v) = table::cell(&rec, layout.tags) {

@@ -30,7 +30,7 @@ use chrono::{DateTime, NaiveDateTime};
 use chrono_tz::Tz;
 
 use crate::error::Diagnostic;
-use crate::schema::{Action, Precision, Tool};
+use crate::schema::{Action, Precision, Str, Tool};
 use crate::timeutil;
 
 use super::table::{self, Table};
@@ -342,9 +342,9 @@ impl Parser for Mobilize {
             let email = table::cell(rec, c.email);
             let phone = table::cell(rec, c.phone);
             let name = match (table::cell(rec, c.given), table::cell(rec, c.family)) {
-                (Some(f), Some(l)) => Some(format!("{f} {l}")),
-                (Some(f), None) => Some(f.to_string()),
-                (None, Some(l)) => Some(l.to_string()),
+                (Some(f), Some(l)) => Some(Str::new(&format!("{f} {l}"))),
+                (Some(f), None) => Some(Str::new(f)),
+                (None, Some(l)) => Some(Str::new(l)),
                 (None, None) => None,
             };
             if email.is_none() && phone.is_none() && name.is_none() {
@@ -415,16 +415,16 @@ impl Parser for Mobilize {
 
             let make = |sink: &Sink, sub: u32, ts: i64, p: Precision, action: Action| {
                 let mut e = sink.event(line, sub, ts, p, action, n_attrs);
-                e.email = email.map(str::to_string);
-                e.phone = phone.map(str::to_string);
+                e.email = email.map(Str::new);
+                e.phone = phone.map(Str::new);
                 e.name = name.clone();
-                e.context = table::cell(rec, c.event_title).map(str::to_string);
-                e.occasion = Some(occasion.clone());
-                e.utm_source = table::cell(rec, c.utm[0]).map(str::to_string);
-                e.utm_medium = table::cell(rec, c.utm[1]).map(str::to_string);
-                e.utm_campaign = table::cell(rec, c.utm[2]).map(str::to_string);
+                e.context = table::cell(rec, c.event_title).map(Str::new);
+                e.occasion = Some(Str::new(&occasion));
+                e.utm_source = table::cell(rec, c.utm[0]).map(Str::new);
+                e.utm_medium = table::cell(rec, c.utm[1]).map(Str::new);
+                e.utm_campaign = table::cell(rec, c.utm[2]).map(Str::new);
                 for &(a, i) in &c.attrs {
-                    e.attrs[a] = table::cell(rec, Some(i)).map(str::to_string);
+                    e.attrs[a] = table::cell(rec, Some(i)).map(Str::new);
                 }
                 e
             };

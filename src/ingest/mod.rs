@@ -41,7 +41,7 @@ use sha2::{Digest, Sha256};
 use crate::config::{Plan, SourcePlan};
 use crate::error::{Diagnostic, Result, TurnoutError};
 use crate::identity::normalize;
-use crate::schema::{Action, Event, Precision, QuarantinedRow, Tool};
+use crate::schema::{Action, Event, Origin, Precision, QuarantinedRow, Str, Tool};
 
 /// One export format's reader.
 pub trait Parser: Sync {
@@ -134,6 +134,9 @@ pub struct Sink {
     source: String,
     tool: Tool,
     shown: String,
+    /// `source` and `shown` as every event of the file carries them.
+    source_str: Str,
+    shown_str: Str,
     pub events: Vec<Event>,
     /// Records that identify someone without being an event (see [`Ingested::identities`]).
     pub identities: Vec<Event>,
@@ -150,6 +153,8 @@ impl Sink {
             source: source.name.clone(),
             tool: source.tool,
             shown: shown.to_string(),
+            source_str: Str::new(&source.name),
+            shown_str: Str::new(shown),
             events: Vec::new(),
             identities: Vec::new(),
             quarantine: Vec::new(),
@@ -179,7 +184,7 @@ impl Sink {
             event_id,
             ts,
             precision,
-            source: self.source.clone(),
+            source: self.source_str,
             tool: self.tool,
             channel: action.default_channel(),
             action,
@@ -192,9 +197,12 @@ impl Sink {
             utm_source: None,
             utm_medium: None,
             utm_campaign: None,
-            attrs: vec![None; n_attrs],
+            attrs: vec![None; n_attrs].into(),
             organizer: false,
-            origin: format!("{}:{}", self.shown, line),
+            origin: Origin {
+                file: self.shown_str,
+                line,
+            },
         }
     }
 
@@ -501,7 +509,7 @@ impl Organizers {
                 return hit;
             }
             let hit = self.names.contains(&normalize::name(n));
-            self.name_memo.insert(n.clone(), hit);
+            self.name_memo.insert(n.to_string(), hit);
             return hit;
         }
         false

@@ -35,7 +35,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::NaiveDate;
 
 use crate::config::Plan;
-use crate::schema::{Action, Event};
+use crate::schema::{Action, Event, Str};
 use crate::timeutil;
 
 /// `base@YYYY-MM-DD`: an occasion key carrying its meeting's local date.
@@ -100,7 +100,7 @@ pub fn apply_meetings(plan: &Plan, events: &mut [Event]) -> OccasionStats {
         let Some(occ) = e.occasion.as_deref() else { continue };
         if let Some(&(i, meeting)) = table.get(&(e.source.as_str(), occ)) {
             used[i] = true;
-            e.occasion = Some(meeting.to_string());
+            e.occasion = Some(Str::new(meeting));
             stats.mapped += 1;
         }
     }
@@ -208,7 +208,7 @@ pub fn same_day_fallback(plan: &Plan, events: &mut [Event], person_of: &[u32]) -
         }
     }
     for (i, occ) in rewrites {
-        events[i].occasion = Some(occ);
+        events[i].occasion = Some(Str::new(&occ));
     }
     stats
 }

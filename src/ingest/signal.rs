@@ -33,7 +33,7 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 use crate::error::Diagnostic;
-use crate::schema::{Action, Precision, Tool};
+use crate::schema::{Action, Precision, Str, Tool};
 use crate::timeutil;
 
 use super::text;
@@ -334,11 +334,11 @@ impl State {
         }
         let mut e = sink.event(line, 0, ts, precision, Action::MessageSent, self.n_attrs);
         if looks_like_phone(sender) {
-            e.phone = Some(sender.to_string());
+            e.phone = Some(Str::new(sender));
         } else {
-            e.name = Some(sender.to_string());
+            e.name = Some(Str::new(sender));
         }
-        e.context = self.context.clone();
+        e.context = self.context.as_deref().map(Str::new);
         sink.push(e);
     }
 

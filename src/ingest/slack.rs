@@ -33,7 +33,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::error::Diagnostic;
-use crate::schema::{Action, Precision, Tool};
+use crate::schema::{Action, Origin, Precision, Str, Tool};
 use crate::timeutil;
 
 use super::archive;
@@ -407,13 +407,17 @@ impl State {
             return;
         };
         let mut e = sink.event(line, sub, ts, Precision::Second, action, self.n_attrs);
-        e.external_id = Some(user.to_string());
-        e.name = known.name.or_else(|| text_at(m, &["user_profile", "real_name"]));
-        e.email = known.email;
-        e.phone = known.phone;
-        e.context = Some(context.to_string());
+        e.external_id = Some(Str::new(user));
+        e.name = known
+            .name
+            .or_else(|| text_at(m, &["user_profile", "real_name"]))
+            .as_deref()
+            .map(Str::new);
+        e.email = known.email.as_deref().map(Str::new);
+        e.phone = known.phone.as_deref().map(Str::new);
+        e.context = Some(Str::new(context));
         if let Some(member) = member {
-            e.origin = format!("{shown}!{member}:{line}");
+            e.origin = Origin::new(&format!("{shown}!{member}"), line);
         }
         sink.push(e);
     }

@@ -43,7 +43,7 @@
 use std::collections::BTreeMap;
 
 use crate::error::Diagnostic;
-use crate::schema::{Action, Event, Precision, Tool};
+use crate::schema::{Action, Event, Precision, Str, Tool};
 
 use super::table::{self, header_key, Table};
 use super::text;
@@ -450,7 +450,7 @@ struct State {
     opt_outs: u64,
     contacts: u64,
     opted_out_contacts: u64,
-    last_context: Option<(String, Option<String>)>,
+    last_context: Option<(String, Option<Str>)>,
 }
 
 impl State {
@@ -507,31 +507,31 @@ impl State {
 
 /// The campaign a row belongs to: its title, the source's `group`, or the campaign id. The last
 /// one is kept, since consecutive rows are nearly always of one campaign.
-fn context(input: &Input, layout: &Layout, rec: &csv::StringRecord, last: &mut Option<(String, Option<String>)>) -> Option<String> {
+fn context(input: &Input, layout: &Layout, rec: &csv::StringRecord, last: &mut Option<(String, Option<Str>)>) -> Option<Str> {
     if let Some(t) = table::cell(rec, layout.title) {
-        return Some(t.to_string());
+        return Some(Str::new(t));
     }
-    if let Some(g) = input.source.group.as_ref().filter(|g| !g.is_empty()) {
-        return Some(g.clone());
+    if let Some(g) = input.source.group.as_deref().filter(|g| !g.is_empty()) {
+        return Some(Str::new(g));
     }
     let id = table::cell(rec, layout.campaign_id)?;
     match last {
-        Some((k, v)) if k == id => v.clone(),
+        Some((k, v)) if k == id => *v,
         _ => {
-            let v = Some(format!("Spoke campaign {id}"));
-            *last = Some((id.to_string(), v.clone()));
+            let v = Some(Str::new(&format!("Spoke campaign {id}")));
+            *last = Some((id.to_string(), v));
             v
         }
     }
 }
 
 fn fill(input: &Input, layout: &Layout, rec: &csv::StringRecord, e: &mut Event, state: &mut State) {
-    e.phone = table::cell(rec, layout.phone).map(str::to_string);
-    e.external_id = table::cell(rec, layout.ext).map(str::to_string);
+    e.phone = table::cell(rec, layout.phone).map(Str::new);
+    e.external_id = table::cell(rec, layout.ext).map(Str::new);
     e.context = context(input, layout, rec, &mut state.last_context);
     for (a, i) in &layout.attrs {
         if let Some(slot) = e.attrs.get_mut(*a) {
-            *slot = table::cell(rec, Some(*i)).map(str::to_string);
+            *slot = table::cell(rec, Some(*i)).map(Str::new);
         }
     }
 }
@@ -658,11 +658,11 @@ fn contact(input: &Input, sink: &mut Sink, layout: &Layout, rec: &csv::StringRec
     sink.push(e);
 }
 
-fn contact_name(layout: &Layout, rec: &csv::StringRecord) -> Option<String> {
+fn contact_name(layout: &Layout, rec: &csv::StringRecord) -> Option<Str> {
     match (table::cell(rec, layout.first), table::cell(rec, layout.last)) {
-        (Some(f), Some(l)) => Some(format!("{f} {l}")),
-        (Some(f), None) => Some(f.to_string()),
-        (None, Some(l)) => Some(l.to_string()),
+        (Some(f), Some(l)) => Some(Str::new(&format!("{f} {l}"))),
+        (Some(f), None) => Some(Str::new(f)),
+        (None, Some(l)) => Some(Str::new(l)),
         (None, None) => None,
     }
 }

@@ -35,7 +35,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Diagnostic;
 use crate::identity::normalize;
-use crate::schema::{Action, Precision, Tool};
+use crate::schema::{Action, Precision, Str, Tool};
 use crate::timeutil;
 
 use super::{Input, Parser, Sink};
@@ -434,13 +434,13 @@ impl State {
     #[allow(clippy::too_many_arguments)]
     fn push(&mut self, sink: &mut Sink, line: u64, sub: u32, ts: i64, action: Action, who: Who, context: Option<&str>) {
         let mut e = sink.event(line, sub, ts, Precision::Second, action, self.n_attrs);
-        e.phone = self.contacts.phone(who.name.as_deref(), who.id.as_deref());
+        e.phone = self.contacts.phone(who.name.as_deref(), who.id.as_deref()).as_deref().map(Str::new);
         if e.phone.is_some() {
             self.phones_set += 1;
         }
-        e.name = who.name;
-        e.external_id = who.id;
-        e.context = context.map(str::to_string);
+        e.name = who.name.as_deref().map(Str::new);
+        e.external_id = who.id.as_deref().map(Str::new);
+        e.context = context.map(Str::new);
         sink.push(e);
     }
 

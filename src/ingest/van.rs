@@ -30,7 +30,7 @@ use chrono_tz::Tz;
 
 use crate::config::DateOrder;
 use crate::error::Diagnostic;
-use crate::schema::{Action, Channel, Precision, Tool};
+use crate::schema::{Action, Channel, Precision, Str, Tool};
 use crate::timeutil;
 
 use super::dates::{self, OrderError};
@@ -266,10 +266,10 @@ impl Parser for Van {
             let email = table::cell(rec, c.email);
             let phone = c.phones.iter().find_map(|&i| table::cell(rec, Some(i)));
             let name = match (table::cell(rec, c.first), table::cell(rec, c.last)) {
-                (Some(f), Some(l)) => Some(format!("{f} {l}")),
-                (Some(f), None) => Some(f.to_string()),
-                (None, Some(l)) => Some(l.to_string()),
-                (None, None) => table::cell(rec, c.name).map(str::to_string),
+                (Some(f), Some(l)) => Some(Str::new(&format!("{f} {l}"))),
+                (Some(f), None) => Some(Str::new(f)),
+                (None, Some(l)) => Some(Str::new(l)),
+                (None, None) => table::cell(rec, c.name).map(Str::new),
             };
             if vanid.is_none() && email.is_none() && phone.is_none() && name.is_none() {
                 sink.quarantine(
@@ -372,14 +372,14 @@ impl Parser for Van {
             if status_key(table::cell(rec, Some(c.status)).unwrap_or("")) == "texted" {
                 e.channel = Channel::Sms;
             }
-            e.external_id = vanid.map(|v| format!("van:{v}"));
-            e.email = email.map(str::to_string);
-            e.phone = phone.map(str::to_string);
+            e.external_id = vanid.map(|v| Str::new(&format!("van:{v}")));
+            e.email = email.map(Str::new);
+            e.phone = phone.map(Str::new);
             e.name = name;
-            e.context = event_name;
-            e.occasion = Some(format!("van:{instance}@{meeting_date}"));
+            e.context = event_name.as_deref().map(Str::new);
+            e.occasion = Some(Str::new(&format!("van:{instance}@{meeting_date}")));
             for &(a, i) in &c.attrs {
-                e.attrs[a] = table::cell(rec, Some(i)).map(str::to_string);
+                e.attrs[a] = table::cell(rec, Some(i)).map(Str::new);
             }
             *per_action.entry(action.as_str()).or_default() += 1;
             sink.push(e);

@@ -60,7 +60,7 @@ use chrono_tz::Tz;
 
 use crate::config::DateOrder;
 use crate::error::Diagnostic;
-use crate::schema::{Action, Event, Precision, Tool};
+use crate::schema::{Action, Event, Origin, Precision, Str, Tool};
 use crate::timeutil;
 
 use super::dates::{self, OrderError};
@@ -754,9 +754,7 @@ struct Lock {
 struct Ctx {
     /// One event made by [`Sink::event`]: every event of the file is stamped from it.
     template: Event,
-    /// `template.origin` without its line number (`file:`).
-    origin_prefix: String,
-    group: Option<String>,
+    group: Option<Str>,
     /// A hasher already fed the source and group: event ids are content hashes.
     prefix: IdHash,
     tz: Tz,
@@ -770,11 +768,9 @@ impl Ctx {
         prefix.update(group.unwrap_or("").as_bytes());
         prefix.update(&[0]);
         let template = sink.event(1, 0, 0, Precision::Minute, Action::MessageSent, n_attrs);
-        let origin_prefix = template.origin.strip_suffix('1').unwrap_or(&template.origin).to_string();
         Ctx {
             template,
-            origin_prefix,
-            group: group.map(str::to_string),
+            group: group.map(Str::new),
             prefix,
             tz,
         }
@@ -785,14 +781,11 @@ impl Ctx {
     /// formatting per message (a test checks both agree field for field).
     fn event(&self, line: u64, id: u64, precision: Precision, action: Action) -> Event {
         let t = &self.template;
-        let mut origin = String::with_capacity(self.origin_prefix.len() + 20);
-        origin.push_str(&self.origin_prefix);
-        push_decimal(&mut origin, line);
         Event {
             event_id: id,
             ts: 0,
             precision,
-            source: t.source.clone(),
+            source: t.source,
             tool: t.tool,
             channel: action.default_channel(),
             action,
@@ -800,31 +793,15 @@ impl Ctx {
             phone: None,
             name: None,
             external_id: None,
-            context: self.group.clone(),
+            context: self.group,
             occasion: None,
             utm_source: None,
             utm_medium: None,
             utm_campaign: None,
             attrs: t.attrs.clone(),
             organizer: false,
-            origin,
+            origin: Origin { file: t.origin.file, line },
         }
-    }
-}
-
-fn push_decimal(s: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &buf[i..] {
-        s.push(d as char);
     }
 }
 
@@ -1311,7 +1288,7 @@ fn commit(pass: Pass, sink: &mut Sink, order: DateOrder, tz: Tz) {
         bad.sort_unstable();
         bad.dedup();
         for &i in &bad {
-            let line = events[i].origin.rsplit(':').next().and_then(|l| l.parse().ok()).unwrap_or(0);
+            let line = events[i].origin.line;
             sink.quarantine(
                 line,
                 None,
@@ -1565,14 +1542,14 @@ fn set_person(e: &mut Event, raw: &str) {
         });
         if phone_like && (7..=15).contains(&digits) {
             e.phone = Some(if s.chars().any(is_mark) {
-                s.chars().filter(|c| !is_mark(*c)).collect()
+                Str::new(&s.chars().filter(|c| !is_mark(*c)).collect::<String>())
             } else {
-                s.to_string()
+                Str::new(s)
             });
             return;
         }
     }
-    e.name = Some(s.to_string());
+    e.name = Some(Str::new(s));
 }
 
 // ---------------------------------------------------------------------------------------------

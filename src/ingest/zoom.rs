@@ -28,7 +28,7 @@
 use std::collections::HashMap;
 
 use crate::error::Diagnostic;
-use crate::schema::{Action, Tool};
+use crate::schema::{Action, Str, Tool};
 use crate::timeutil;
 
 use super::table::{self, header_key, Table};
@@ -428,13 +428,13 @@ impl Parser for Zoom {
             let first_row = rows[0];
             let earliest = rows.iter().min_by_key(|j| (j.ts, j.line)).unwrap_or(&first_row);
             let mut e = sink.event(first_row.line, 0, earliest.ts, earliest.precision, Action::Attended, n_attrs);
-            e.email = rows.iter().find_map(|j| j.email.clone());
-            e.name = rows.iter().find_map(|j| j.name.clone());
-            e.context = Some(context.clone());
-            e.occasion = Some(occasion.clone());
+            e.email = rows.iter().find_map(|j| j.email.as_deref()).map(Str::new);
+            e.name = rows.iter().find_map(|j| j.name.as_deref()).map(Str::new);
+            e.context = Some(Str::new(&context));
+            e.occasion = Some(Str::new(&occasion));
             if let Some((_, rec)) = t.rows.get(first_row.row) {
                 for &(a, i) in &c.attrs {
-                    e.attrs[a] = table::cell(rec, Some(i)).map(str::to_string);
+                    e.attrs[a] = table::cell(rec, Some(i)).map(Str::new);
                 }
             }
             sink.push(e);

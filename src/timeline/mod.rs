@@ -72,9 +72,9 @@ mod tests {
             utm_source: None,
             utm_medium: None,
             utm_campaign: None,
-            attrs: vec![],
+            attrs: vec![].into(),
             organizer: false,
-            origin: String::new(),
+            origin: crate::schema::Origin::new("", 0),
         };
         let events = vec![mk(9, 50), mk(3, 10), mk(7, 50), mk(1, 99), mk(2, 5)];
         let person = |i: &str| Person {
