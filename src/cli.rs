@@ -114,6 +114,11 @@ pub enum Command {
         /// Random seed.
         #[arg(long, default_value_t = 7)]
         seed: u64,
+        /// Everyday group chatter: messages a week from each member who has spoken up, on
+        /// average (0: the campaign's story alone). `--weeks 52 --chatter 2` is about 30 events
+        /// a person, the volume of a year of a large union.
+        #[arg(long, default_value_t = 0)]
+        chatter: u32,
     },
 }
 
@@ -322,8 +327,19 @@ fn dispatch(command: Command, json: bool) -> Result<ExitCode, TurnoutError> {
             );
             Ok(ExitCode::Published)
         }
-        Command::Demo { out, people, weeks, seed } => {
-            let opts = crate::demo::DemoOptions { people, weeks, seed };
+        Command::Demo {
+            out,
+            people,
+            weeks,
+            seed,
+            chatter,
+        } => {
+            let opts = crate::demo::DemoOptions {
+                people,
+                weeks,
+                seed,
+                chatter,
+            };
             let s = crate::demo::generate(&out, &opts).map_err(TurnoutError::Internal)?;
             say!(
                 "wrote {} records for {} people in {} files under {}",

@@ -68,6 +68,7 @@ mod whatsapp;
 mod zoom;
 
 use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
@@ -83,6 +84,13 @@ pub struct DemoOptions {
     pub weeks: u32,
     /// Seed of the pseudo-random generator.
     pub seed: u64,
+    /// Everyday group chatter on top of the campaign's story: each member who has spoken up in
+    /// a store group goes on posting about this many messages a week on average (some far more,
+    /// most less: a heavy tail), from their first post until they leave or the cut-off. 0 (the
+    /// default) is the story alone. A year of a large union (`--weeks 52 --chatter 2`) is about
+    /// 30 events a person, most of them group messages, as in real campaigns (README,
+    /// Performance).
+    pub chatter: u32,
 }
 
 impl Default for DemoOptions {
@@ -91,6 +99,7 @@ impl Default for DemoOptions {
             people: 3000,
             weeks: 16,
             seed: 7,
+            chatter: 0,
         }
     }
 }
@@ -1202,6 +1211,40 @@ fn build_people(opts: &DemoOptions, camp: &Campaign) -> Vec<Person> {
 }
 
 /// One member's path: channels, speaking up, RSVPs, meetings, coming back.
+/// Everyday chatter ([`DemoOptions::chatter`]): more group messages from members who have
+/// already spoken up, after their first post and while they are in the group. Drawn from a
+/// stream of its own per person, so the story itself is the same with or without it.
+fn add_chatter(people: &mut [Person], opts: &DemoOptions, camp: &Campaign) {
+    if opts.chatter == 0 {
+        return;
+    }
+    for (pi, p) in people.iter_mut().enumerate() {
+        if p.org.is_some() {
+            continue;
+        }
+        let Some(g) = p.group.as_mut() else { continue };
+        let Some(&first) = g.messages.first() else { continue };
+        let limit = g.left.unwrap_or(camp.cutoff);
+        let mut rng = Rng::stream(opts.seed, "chatter", pi as u64);
+        // Heavy-tailed personal rates with mean `chatter` a week (lognormal, sigma 1, capped).
+        let sigma = 1.0;
+        let rate = (f64::from(opts.chatter) * rng.lognormal((-0.5f64 * sigma * sigma).exp(), sigma)).min(f64::from(opts.chatter) * 15.0);
+        let first_day = local_date(first);
+        let mut days = 0.0;
+        loop {
+            days += rng.exponential(7.0 / rate);
+            let t = at(&mut rng, first_day + Duration::days(days as i64), &CHAT_HOURS);
+            if t >= limit {
+                break;
+            }
+            if t > first {
+                g.messages.push(t);
+            }
+        }
+        g.messages.sort();
+    }
+}
+
 fn simulate(p: &mut Person, rng: &mut Rng, camp: &Campaign) {
     let t0 = p.entry_at;
     let cutoff = camp.cutoff;
@@ -1691,10 +1734,11 @@ impl CsvText {
     }
 }
 
+/// One ground-truth row: the record at `line` of `truth_files[file]` is about `person`.
 struct Truth {
-    file: String,
-    line: usize,
-    person: usize,
+    file: u32,
+    line: u32,
+    person: u32,
 }
 
 struct Ctx<'a> {
@@ -1704,7 +1748,13 @@ struct Ctx<'a> {
     attendees: Vec<Vec<usize>>,
     /// zoom_attendees[call] = person indices.
     zoom_attendees: Vec<Vec<usize>>,
-    files: Vec<(String, Vec<u8>)>,
+    /// Where the files go; each is written as soon as it is rendered, so the generator holds
+    /// one export at a time, not the whole campaign.
+    out: &'a Path,
+    /// Files written, relative to `out`.
+    files: Vec<String>,
+    /// How each file's records are named in the ground truth, indexed by `Truth::file`.
+    truth_files: Vec<String>,
     truth: Vec<Truth>,
 }
 
@@ -1712,21 +1762,27 @@ impl Ctx<'_> {
     fn seed(&self) -> u64 {
         self.camp.seed
     }
-    fn add(&mut self, rel: String, bytes: Vec<u8>, records: Vec<(usize, usize)>) {
+    fn add(&mut self, rel: String, bytes: Vec<u8>, records: Vec<(usize, usize)>) -> Result<()> {
         let truth = rel.clone();
-        self.add_as(rel, truth, bytes, records);
+        self.add_as(rel, truth, bytes, records)
     }
     /// Writes `rel` but names its records `truth` in the ground truth (a zip member:
     /// `groups/X.zip!_chat.txt`, as ingest names it in origins).
-    fn add_as(&mut self, rel: String, truth: String, bytes: Vec<u8>, records: Vec<(usize, usize)>) {
-        for (line, person) in records {
-            self.truth.push(Truth {
-                file: truth.clone(),
-                line,
-                person,
-            });
+    fn add_as(&mut self, rel: String, truth: String, bytes: Vec<u8>, records: Vec<(usize, usize)>) -> Result<()> {
+        let file = self.truth_files.len() as u32;
+        self.truth_files.push(truth);
+        self.truth.extend(records.into_iter().map(|(line, person)| Truth {
+            file,
+            line: u32::try_from(line).expect("a demo export has fewer than 4 billion lines"),
+            person: person as u32,
+        }));
+        let path = self.out.join(&rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
         }
-        self.files.push((rel, bytes));
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        self.files.push(rel);
+        Ok(())
     }
 }
 
@@ -1757,7 +1813,7 @@ const REPLY_STOP: &[&str] = &["STOP", "Stop", "stop texting me"];
 const REPLY_SIGNED_UP: &[&str] = &["Done", "Signed up 👍", "Done, see you there", "Listo ✅"];
 const REPLY_AGAIN: &[&str] = &["ok thanks", "Thank you!", "Gracias", "👍", "ok"];
 
-fn render_spoke(ctx: &mut Ctx) {
+fn render_spoke(ctx: &mut Ctx) -> Result<()> {
     let camp = ctx.camp;
     let mut contacts: Vec<usize> = (0..ctx.people.len()).filter(|&i| ctx.people[i].sms.is_some()).collect();
     contacts.sort_by_key(|&i| {
@@ -1908,7 +1964,7 @@ fn render_spoke(ctx: &mut Ctx) {
         ],
     );
     let records = rows.iter().map(|r| (csv.row(&r.fields), r.person)).collect();
-    ctx.add("spoke/messages.csv".to_string(), csv.text.into_bytes(), records);
+    ctx.add("spoke/messages.csv".to_string(), csv.text.into_bytes(), records)?;
 
     // The contacts file of the same export: the uploaded list (legal names, the worksite custom
     // field, sometimes missing or in capitals) as Spoke returns it, one row per contact.
@@ -1985,14 +2041,15 @@ fn render_spoke(ctx: &mut Ctx) {
         ];
         records.push((csv.row(&fields), pi));
     }
-    ctx.add("spoke/contacts.csv".to_string(), csv.text.into_bytes(), records);
+    ctx.add("spoke/contacts.csv".to_string(), csv.text.into_bytes(), records)?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
 // Mailchimp
 // ---------------------------------------------------------------------------------------------
 
-fn render_mailchimp(ctx: &mut Ctx) {
+fn render_mailchimp(ctx: &mut Ctx) -> Result<()> {
     let mut subs: Vec<(Ts, usize, usize)> = Vec::new();
     for (pi, p) in ctx.people.iter().enumerate() {
         for (k, s) in p.subs.iter().enumerate() {
@@ -2142,14 +2199,15 @@ fn render_mailchimp(ctx: &mut Ctx) {
         "mailchimp/subscribed_members_export.csv".to_string(),
         csv.text.into_bytes(),
         records,
-    );
+    )?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
 // Mobilize
 // ---------------------------------------------------------------------------------------------
 
-fn render_mobilize(ctx: &mut Ctx) {
+fn render_mobilize(ctx: &mut Ctx) -> Result<()> {
     let camp = ctx.camp;
     // (created, person, is a Zoom check-in RSVP, index in the person's list)
     let mut all: Vec<(Ts, usize, bool, usize)> = Vec::new();
@@ -2282,7 +2340,8 @@ fn render_mobilize(ctx: &mut Ctx) {
         ];
         records.push((csv.row(&fields), pi));
     }
-    ctx.add("mobilize/participations.csv".to_string(), csv.text.into_bytes(), records);
+    ctx.add("mobilize/participations.csv".to_string(), csv.text.into_bytes(), records)?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2411,7 +2470,7 @@ fn to_cp1252(s: &str) -> Vec<u8> {
     bytes.into_owned()
 }
 
-fn render_signin(ctx: &mut Ctx, used_phones: &BTreeSet<String>) {
+fn render_signin(ctx: &mut Ctx, used_phones: &BTreeSet<String>) -> Result<()> {
     let sheets = build_sheets(ctx, used_phones);
     let n = sheets.len();
     let mut variants = vec![Variant::Plain; n];
@@ -2467,8 +2526,9 @@ fn render_signin(ctx: &mut Ctx, used_phones: &BTreeSet<String>) {
             Variant::Cp1252 => to_cp1252(&csv.text),
             _ => csv.text.into_bytes(),
         };
-        ctx.add(sheet.rel, bytes, records);
+        ctx.add(sheet.rel, bytes, records)?;
     }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2518,7 +2578,8 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary> {
     ensure!(opts.weeks >= 1, "the demo campaign needs at least one week");
     ensure!(opts.weeks <= 520, "the demo campaign is at most 520 weeks long");
     let camp = Campaign::new(opts);
-    let people = build_people(opts, &camp);
+    let mut people = build_people(opts, &camp);
+    add_chatter(&mut people, opts, &camp);
     let mut attendees = vec![Vec::new(); camp.meetings.len()];
     let mut zoom_attendees = vec![Vec::new(); camp.zoom_calls.len()];
     for (pi, p) in people.iter().enumerate() {
@@ -2535,31 +2596,52 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary> {
         people: &people,
         attendees,
         zoom_attendees,
+        out,
         files: Vec::new(),
+        truth_files: Vec::new(),
         truth: Vec::new(),
     };
     whatsapp::render_groups(&mut ctx)?;
-    render_spoke(&mut ctx);
-    render_mailchimp(&mut ctx);
-    render_mobilize(&mut ctx);
-    render_signin(&mut ctx, &used_phones);
-    zoom::render(&mut ctx);
+    render_spoke(&mut ctx)?;
+    render_mailchimp(&mut ctx)?;
+    render_mobilize(&mut ctx)?;
+    render_signin(&mut ctx, &used_phones)?;
+    zoom::render(&mut ctx)?;
 
     let Ctx {
         files: mut outputs,
+        truth_files,
         mut truth,
         ..
     } = ctx;
-    truth.sort_by(|a, b| (a.file.as_str(), a.line).cmp(&(b.file.as_str(), b.line)));
+    truth.sort_by(|a, b| (truth_files[a.file as usize].as_str(), a.line).cmp(&(truth_files[b.file as usize].as_str(), b.line)));
+    // Written as it is formatted: at a million people the ground truth has tens of millions of rows.
+    let gt_path = out.join("ground_truth.csv");
+    let mut gt_file = std::io::BufWriter::new(std::fs::File::create(&gt_path).with_context(|| format!("writing {}", gt_path.display()))?);
     let mut gt = CsvText::new(',', "\n", &["file", "line", "person_id", "role"]);
     for t in &truth {
-        let role = match people[t.person].role() {
+        let role = match people[t.person as usize].role() {
             Role::Member => "member",
             Role::Organizer => "organizer",
         };
-        gt.row(&[t.file.as_str(), &t.line.to_string(), &format!("p{:05}", t.person + 1), role]);
+        gt.row(&[
+            truth_files[t.file as usize].as_str(),
+            &t.line.to_string(),
+            &format!("p{:05}", t.person + 1),
+            role,
+        ]);
+        if gt.text.len() > 1 << 20 {
+            gt_file
+                .write_all(gt.text.as_bytes())
+                .with_context(|| format!("writing {}", gt_path.display()))?;
+            gt.text.clear();
+        }
     }
-    outputs.push(("ground_truth.csv".to_string(), gt.text.into_bytes()));
+    gt_file
+        .write_all(gt.text.as_bytes())
+        .with_context(|| format!("writing {}", gt_path.display()))?;
+    gt_file.flush().with_context(|| format!("writing {}", gt_path.display()))?;
+    outputs.push("ground_truth.csv".to_string());
 
     for (dir, owned) in [
         ("groups", is_owned_group_file as fn(&str) -> bool),
@@ -2569,19 +2651,11 @@ pub fn generate(out: &Path, opts: &DemoOptions) -> Result<DemoSummary> {
         let prefix = format!("{dir}/");
         let keep: BTreeSet<String> = outputs
             .iter()
-            .filter_map(|(rel, _)| rel.strip_prefix(&prefix).map(str::to_string))
+            .filter_map(|rel| rel.strip_prefix(&prefix).map(str::to_string))
             .collect();
         remove_stale(&out.join(dir), &keep, owned)?;
     }
-    let mut files = Vec::with_capacity(outputs.len());
-    for (rel, bytes) in &outputs {
-        let path = out.join(rel);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-        }
-        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
-        files.push(path);
-    }
+    let files = outputs.iter().map(|rel| out.join(rel)).collect();
     Ok(DemoSummary {
         people: people.len(),
         files,
@@ -2599,6 +2673,7 @@ mod tests {
             people: 400,
             weeks: 8,
             seed: 11,
+            chatter: 0,
         }
     }
 
@@ -2640,6 +2715,37 @@ mod tests {
         let c = tempfile::tempdir().unwrap();
         generate(c.path(), &DemoOptions { seed: 12, ..small() }).unwrap();
         assert_ne!(read_tree(c.path())["spoke/messages.csv"], tb["spoke/messages.csv"]);
+    }
+
+    #[test]
+    fn chatter_adds_group_messages_and_leaves_the_story_alone() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let quiet = generate(a.path(), &small()).unwrap();
+        let chatty = generate(b.path(), &DemoOptions { chatter: 3, ..small() }).unwrap();
+        let (ta, tb) = (read_tree(a.path()), read_tree(b.path()));
+        assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
+        for (k, v) in &ta {
+            if k.starts_with("groups/") {
+                assert!(tb[k].len() > v.len(), "{k}: chatter makes every store's chat longer");
+            } else if k != "ground_truth.csv" {
+                assert!(v == &tb[k], "{k}: only the group chats change");
+            }
+        }
+        // Every added record is a message in a group chat, and each one is in the ground truth.
+        let truth_rows = |t: &BTreeMap<String, Vec<u8>>, groups: bool| {
+            String::from_utf8(t["ground_truth.csv"].clone())
+                .unwrap()
+                .lines()
+                .skip(1)
+                .filter(|l| l.starts_with("groups/") == groups)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(truth_rows(&ta, false), truth_rows(&tb, false));
+        let added = chatty.records - quiet.records;
+        assert_eq!(truth_rows(&tb, true).len() - truth_rows(&ta, true).len(), added);
+        assert!(added > quiet.records / 2, "{added} messages added to {} records", quiet.records);
     }
 
     /// Decodes a data file the way a tolerant reader would, returning (delimiter, text).

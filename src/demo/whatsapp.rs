@@ -602,7 +602,7 @@ pub(super) fn render_groups(ctx: &mut Ctx) -> Result<()> {
             Platform::Android => text.into_bytes(),
             Platform::Ios => ios_zip(&text, local_date(ctx.camp.cutoff))?,
         };
-        ctx.add_as(rel, truth, bytes, records);
+        ctx.add_as(rel, truth, bytes, records)?;
     }
     Ok(())
 }

@@ -167,7 +167,7 @@ fn zoom_name(p: &Person, rng: &mut Rng) -> String {
     }
 }
 
-pub(super) fn render(ctx: &mut Ctx) {
+pub(super) fn render(ctx: &mut Ctx) -> Result<()> {
     let camp = ctx.camp;
     for (z, call) in camp.zoom_calls.iter().enumerate() {
         if call.start >= camp.cutoff {
@@ -296,6 +296,7 @@ pub(super) fn render(ctx: &mut Ctx) {
             records.push((line, j.person));
         }
         let rel = format!("zoom/participants_{MEETING_ID}_{}.csv", call.date.format("%Y-%m-%d"));
-        ctx.add(rel, csv.text.into_bytes(), records);
+        ctx.add(rel, csv.text.into_bytes(), records)?;
     }
+    Ok(())
 }
