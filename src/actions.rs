@@ -209,11 +209,13 @@ fn identify(p: usize, idx: &[usize], events: &[Event], res: &Resolution) -> [Str
         .unwrap_or_default();
     let phone = idx
         .iter()
-        .find_map(|&i| res.norm_phone.get(i).cloned().flatten())
+        .find_map(|&i| res.norm_phone.get(i).copied().flatten())
+        .map(String::from)
         .unwrap_or_default();
     let email = idx
         .iter()
-        .find_map(|&i| res.norm_email.get(i).cloned().flatten())
+        .find_map(|&i| res.norm_email.get(i).copied().flatten())
+        .map(String::from)
         .unwrap_or_default();
     [res.persons[p].id.clone(), name, phone, email]
 }

@@ -31,6 +31,12 @@ impl Str {
         interner().intern(s)
     }
 
+    /// A number unique to the text within this process: a cheap map key where the order of
+    /// iteration does not matter (it depends on which text was interned first).
+    pub fn id(self) -> u32 {
+        self.0.get()
+    }
+
     /// The text.
     pub fn as_str(self) -> &'static str {
         let i = self.0.get() as usize;

@@ -154,6 +154,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     // The default engine measures the funnels, then writes the tables; a scale-out engine reads
     // the timeline table, so there the tables come first.
     let ctx = funnel::Context::from_events(&ing.events, plan.timezone);
+    let table_steps;
     let (metrics, organizing) = match &opts.engine {
         crate::engine::Engine::Turnout => {
             progress("measuring funnels");
@@ -168,7 +169,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
             );
             meter.lap("funnel");
             progress("writing tables");
-            write_work_tables(&plan, &ing, &res, &tl).map_err(TurnoutError::Internal)?;
+            table_steps = write_work_tables(&plan, &ing, &res, &tl).map_err(TurnoutError::Internal)?;
             write_funnel_people(&plan, &ing, &res, &people).map_err(TurnoutError::Internal)?;
             crate::lock::pause_point("tables");
             meter.lap("tables");
@@ -176,7 +177,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
         }
         crate::engine::Engine::ScaleOut(engine) => {
             progress("writing tables");
-            write_work_tables(&plan, &ing, &res, &tl).map_err(TurnoutError::Internal)?;
+            table_steps = write_work_tables(&plan, &ing, &res, &tl).map_err(TurnoutError::Internal)?;
             crate::lock::pause_point("tables");
             meter.lap("tables");
             progress(&format!("measuring funnels on {engine}"));
@@ -244,6 +245,8 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
         "stages": meter.stages,
         // Identity's steps, cumulative milliseconds (for profiling large runs).
         "identity_steps_ms": res.timings.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        // The person-level tables' steps, cumulative milliseconds (same purpose).
+        "table_steps_ms": table_steps.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
     });
     let dir = report::publish(&plan.reports_dir(), &m, &run_json).map_err(TurnoutError::Internal)?;
     // Person-level lists for organizers, only when asked for: never in or linked from the report.
@@ -468,7 +471,16 @@ fn write_table(plan: &Plan, name: &str, mut df: polars::prelude::DataFrame) -> a
 }
 
 /// Person-level tables for audits and reuse: pseudonymised, owner-only, never in the report.
-fn write_work_tables(plan: &Plan, ing: &ingest::Ingested, res: &identity::Resolution, tl: &timeline::Timeline) -> anyhow::Result<()> {
+/// Gives each step's cumulative milliseconds (`run.json`'s `table_steps_ms`).
+fn write_work_tables(
+    plan: &Plan,
+    ing: &ingest::Ingested,
+    res: &identity::Resolution,
+    tl: &timeline::Timeline,
+) -> anyhow::Result<Vec<(&'static str, u128)>> {
+    let clock = Instant::now();
+    let mut steps = Vec::new();
+    let mut lap = |name: &'static str| steps.push((name, clock.elapsed().as_millis()));
     let dir = plan.work_dir();
     std::fs::create_dir_all(&dir)?;
     crate::privacy::owner_only(&dir)?;
@@ -487,14 +499,19 @@ fn write_work_tables(plan: &Plan, ing: &ingest::Ingested, res: &identity::Resolu
     std::fs::write(&tmp, serde_json::to_string_pretty(&inputs)? + "\n")?;
     crate::privacy::owner_only(&tmp)?;
     std::fs::rename(&tmp, dir.join("inputs.json"))?;
-    let events = tables::events_frame(&ing.events, &plan.attributes, res, &pseudo)?;
-    write("timeline", tables::timeline_frame(&events, tl)?)?;
-    write("events", events)?;
+    let rows = tables::EventRows::new(&ing.events, &plan.attributes, res, &pseudo);
+    lap("tokens");
+    let (events_tmp, timeline_tmp) = (dir.join(".events.parquet.tmp"), dir.join(".timeline.parquet.tmp"));
+    rows.write(tl, &events_tmp, &timeline_tmp)?;
+    std::fs::rename(&events_tmp, dir.join("events.parquet"))?;
+    std::fs::rename(&timeline_tmp, dir.join("timeline.parquet"))?;
+    lap("events_and_timeline");
     write("quarantine", tables::quarantine_frame(&ing.quarantine)?)?;
     write("persons", tables::persons_frame(res)?)?;
     write("links", tables::links_frame(res)?)?;
     write("person_keys", tables::person_keys_frame(res)?)?;
-    Ok(())
+    lap("persons_links_keys");
+    Ok(steps)
 }
 
 /// Every funnel's fills per person (`funnel_people.parquet`), pseudonymised like the tables.

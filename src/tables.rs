@@ -13,7 +13,7 @@ use polars::prelude::*;
 use crate::funnel::PersonFunnel;
 use crate::identity::Resolution;
 use crate::privacy::Pseudonymizer;
-use crate::schema::{col, Event, QuarantinedRow};
+use crate::schema::{col, Event, QuarantinedRow, Str};
 use crate::timeline::Timeline;
 
 fn ts_column(name: &str, v: Vec<i64>) -> Column {
@@ -39,14 +39,15 @@ struct TokenColumn {
 }
 
 impl TokenColumn {
-    fn build<'a>(n: usize, value: impl Fn(usize) -> Option<&'a str>, token: impl Fn(&str) -> String) -> TokenColumn {
-        let mut seen: rustc_hash::FxHashMap<&'a str, u32> = rustc_hash::FxHashMap::default();
+    fn build(n: usize, value: impl Fn(usize) -> Option<Str>, token: impl Fn(&str) -> String) -> TokenColumn {
+        // Keyed by the interned value's id: one integer hash per event.
+        let mut seen: rustc_hash::FxHashMap<u32, u32> = rustc_hash::FxHashMap::default();
         let mut tokens = Vec::new();
         let slot = (0..n)
             .map(|i| match value(i) {
                 None => u32::MAX,
-                Some(v) => *seen.entry(v).or_insert_with(|| {
-                    tokens.push(token(v));
+                Some(v) => *seen.entry(v.id()).or_insert_with(|| {
+                    tokens.push(token(&v));
                     tokens.len() as u32 - 1
                 }),
             })
@@ -54,114 +55,184 @@ impl TokenColumn {
         TokenColumn { slot, tokens }
     }
 
-    fn column(&self, name: &str) -> Column {
-        let cells: Vec<Option<&str>> = self
-            .slot
+    /// The tokens of events `rows`, as a column.
+    fn column(&self, name: &str, rows: &[u32]) -> Column {
+        let cells: Vec<Option<&str>> = rows
             .iter()
-            .map(|&s| (s != u32::MAX).then(|| self.tokens[s as usize].as_str()))
+            .map(|&i| self.slot[i as usize])
+            .map(|s| (s != u32::MAX).then(|| self.tokens[s as usize].as_str()))
             .collect();
         Column::new(name.into(), cells)
     }
 }
 
-/// The canonical event columns in ingest order, identifiers pseudonymised, plus `person_id`
-/// and the declared attributes. Built once and shared by `events` and `timeline` (which is the
-/// same rows reordered): the token columns are hashed on separate threads.
-fn event_columns(events: &[Event], attributes: &[String], res: &Resolution, pseudo: &Pseudonymizer) -> Vec<Column> {
-    let n = events.len();
-    let (email, phone, name, external) = std::thread::scope(|sc| {
-        let email = sc.spawn(|| {
-            TokenColumn::build(
-                n,
-                |i| res.norm_email[i].as_deref().or(events[i].email.as_deref()),
-                |v| pseudo.token("email", v),
-            )
-        });
-        let phone = sc.spawn(|| {
-            TokenColumn::build(
-                n,
-                |i| res.norm_phone[i].as_deref().or(events[i].phone.as_deref()),
-                |v| pseudo.token("phone", v),
-            )
-        });
-        let name = sc.spawn(|| {
-            TokenColumn::build(
-                n,
-                |i| events[i].name.as_deref(),
-                |v| pseudo.token("name", &crate::identity::normalize::name(v)),
-            )
-        });
-        let external = TokenColumn::build(n, |i| events[i].external_id.as_deref(), |v| pseudo.token("external_id", v));
-        let join = |h: std::thread::ScopedJoinHandle<'_, TokenColumn>| h.join().expect("hashing does not panic");
-        (join(email), join(phone), join(name), external)
-    });
-    let strs = |name: &str, f: &dyn Fn(&Event) -> &str| Column::new(name.into(), events.iter().map(f).collect::<Vec<&str>>());
-    let opt =
-        |name: &str, f: &dyn Fn(&Event) -> Option<&str>| Column::new(name.into(), events.iter().map(f).collect::<Vec<Option<&str>>>());
-    let mut cols = vec![
-        Column::new(col::EVENT_ID.into(), events.iter().map(|e| e.event_id).collect::<Vec<u64>>()),
-        ts_column(col::TS, events.iter().map(|e| e.ts).collect()),
-        strs(col::TS_PRECISION, &|e| e.precision.as_str()),
-        strs(col::SOURCE, &|e| &e.source),
-        strs(col::TOOL, &|e| e.tool.as_str()),
-        strs(col::CHANNEL, &|e| e.channel.as_str()),
-        strs(col::ACTION, &|e| e.action.as_str()),
-        email.column(col::EMAIL),
-        phone.column(col::PHONE),
-        name.column(col::NAME),
-        external.column(col::EXTERNAL_ID),
-        opt(col::CONTEXT, &|e| e.context.as_deref()),
-        opt(col::OCCASION, &|e| e.occasion.as_deref()),
-        opt(col::UTM_SOURCE, &|e| e.utm_source.as_deref()),
-        opt(col::UTM_MEDIUM, &|e| e.utm_medium.as_deref()),
-        opt(col::UTM_CAMPAIGN, &|e| e.utm_campaign.as_deref()),
-        Column::new(col::ORGANIZER.into(), events.iter().map(|e| e.organizer).collect::<Vec<bool>>()),
-        origin_column(events),
-        Column::new(
-            col::PERSON_ID.into(),
-            res.person_of
-                .iter()
-                .map(|&p| res.persons[p as usize].id.as_str())
-                .collect::<Vec<&str>>(),
-        ),
-    ];
-    for (a, name) in attributes.iter().enumerate() {
-        cols.push(opt(name, &|e| e.attrs.get(a).and_then(|v| v.as_deref())));
-    }
-    cols
+/// The rows of the `events` and `timeline` tables: the canonical event columns, identifiers
+/// pseudonymised, plus `person_id` and the declared attributes. The tokens are hashed once (one
+/// HMAC per distinct identifier, on separate threads); the frames are then built for any set
+/// of events, so the tables are written in batches and memory holds one batch of columns, not
+/// the whole table (tens of millions of rows of 16-byte string views would not fit).
+pub struct EventRows<'a> {
+    events: &'a [Event],
+    attributes: &'a [String],
+    res: &'a Resolution,
+    email: TokenColumn,
+    phone: TokenColumn,
+    name: TokenColumn,
+    external: TokenColumn,
 }
 
-/// `path:line` of every event, formatted into one reused buffer (not a `String` per event).
-fn origin_column(events: &[Event]) -> Column {
-    use std::fmt::Write;
-    let mut b = StringChunkedBuilder::new(col::ORIGIN.into(), events.len());
-    let mut buf = String::new();
-    for e in events {
-        buf.clear();
-        let _ = write!(buf, "{}", e.origin);
-        b.append_value(buf.as_str());
+/// Rows per batch (and per Parquet row group) of the event tables.
+pub const BATCH_ROWS: usize = 1 << 18;
+
+impl<'a> EventRows<'a> {
+    pub fn new(events: &'a [Event], attributes: &'a [String], res: &'a Resolution, pseudo: &Pseudonymizer) -> Self {
+        let n = events.len();
+        let (email, phone, name, external) = std::thread::scope(|sc| {
+            let email = sc.spawn(|| TokenColumn::build(n, |i| res.norm_email[i].or(events[i].email), |v| pseudo.token("email", v)));
+            let phone = sc.spawn(|| TokenColumn::build(n, |i| res.norm_phone[i].or(events[i].phone), |v| pseudo.token("phone", v)));
+            let name = sc.spawn(|| {
+                TokenColumn::build(
+                    n,
+                    |i| events[i].name,
+                    |v| pseudo.token("name", &crate::identity::normalize::name(v)),
+                )
+            });
+            let external = TokenColumn::build(n, |i| events[i].external_id, |v| pseudo.token("external_id", v));
+            let join = |h: std::thread::ScopedJoinHandle<'_, TokenColumn>| h.join().expect("hashing does not panic");
+            (join(email), join(phone), join(name), external)
+        });
+        EventRows {
+            events,
+            attributes,
+            res,
+            email,
+            phone,
+            name,
+            external,
+        }
     }
-    b.finish().into_series().into()
+
+    /// Events `rows` (indices, in the order given) as an `events` frame, with the schema of
+    /// [`crate::schema::events_schema`].
+    pub fn frame(&self, rows: &[u32]) -> PolarsResult<DataFrame> {
+        use std::fmt::Write;
+        let (events, res) = (self.events, self.res);
+        let n = rows.len();
+        // One pass over the rows, each event read once into every column (the timeline's rows
+        // are in person order: scattered over the events).
+        let mut event_id = Vec::with_capacity(n);
+        let mut ts = Vec::with_capacity(n);
+        let mut organizer = Vec::with_capacity(n);
+        let mut enums: [Vec<&str>; 5] = std::array::from_fn(|_| Vec::with_capacity(n));
+        let mut texts: [Vec<Option<&str>>; 5] = std::array::from_fn(|_| Vec::with_capacity(n));
+        let mut attrs: Vec<Vec<Option<&str>>> = self.attributes.iter().map(|_| Vec::with_capacity(n)).collect();
+        let mut person = Vec::with_capacity(n);
+        let mut origin = StringChunkedBuilder::new(col::ORIGIN.into(), n);
+        let mut buf = String::new();
+        for &i in rows {
+            let e = &events[i as usize];
+            event_id.push(e.event_id);
+            ts.push(e.ts);
+            organizer.push(e.organizer);
+            for (c, v) in enums.iter_mut().zip([
+                e.precision.as_str(),
+                e.source.as_str(),
+                e.tool.as_str(),
+                e.channel.as_str(),
+                e.action.as_str(),
+            ]) {
+                c.push(v);
+            }
+            for (c, v) in texts
+                .iter_mut()
+                .zip([e.context, e.occasion, e.utm_source, e.utm_medium, e.utm_campaign])
+            {
+                c.push(v.map(Str::as_str));
+            }
+            for (a, c) in attrs.iter_mut().enumerate() {
+                c.push(e.attrs.get(a).copied().flatten().map(Str::as_str));
+            }
+            person.push(res.persons[res.person_of[i as usize] as usize].id.as_str());
+            buf.clear();
+            let _ = write!(buf, "{}", e.origin);
+            origin.append_value(buf.as_str());
+        }
+        let [precision, source, tool, channel, action] = enums;
+        let [context, occasion, utm_source, utm_medium, utm_campaign] = texts;
+        let mut cols = vec![
+            Column::new(col::EVENT_ID.into(), event_id),
+            ts_column(col::TS, ts),
+            Column::new(col::TS_PRECISION.into(), precision),
+            Column::new(col::SOURCE.into(), source),
+            Column::new(col::TOOL.into(), tool),
+            Column::new(col::CHANNEL.into(), channel),
+            Column::new(col::ACTION.into(), action),
+            self.email.column(col::EMAIL, rows),
+            self.phone.column(col::PHONE, rows),
+            self.name.column(col::NAME, rows),
+            self.external.column(col::EXTERNAL_ID, rows),
+            Column::new(col::CONTEXT.into(), context),
+            Column::new(col::OCCASION.into(), occasion),
+            Column::new(col::UTM_SOURCE.into(), utm_source),
+            Column::new(col::UTM_MEDIUM.into(), utm_medium),
+            Column::new(col::UTM_CAMPAIGN.into(), utm_campaign),
+            Column::new(col::ORGANIZER.into(), organizer),
+            origin.finish().into_series().into(),
+            Column::new(col::PERSON_ID.into(), person),
+        ];
+        for (name, values) in self.attributes.iter().zip(attrs) {
+            cols.push(Column::new(name.as_str().into(), values));
+        }
+        let df = DataFrame::new(n, cols)?;
+        debug_assert_eq!(df.schema().as_ref(), &crate::schema::events_schema(self.attributes));
+        Ok(df)
+    }
+
+    /// Writes `events` (ingest order) to `events_path` and `timeline` (grouped by person, in
+    /// time order, with `seq` per person first) to `timeline_path`, [`BATCH_ROWS`] rows at a time.
+    pub fn write(&self, tl: &Timeline, events_path: &Path, timeline_path: &Path) -> anyhow::Result<()> {
+        let all: Vec<u32> = (0..self.events.len() as u32).collect();
+        let mut seq = Vec::with_capacity(tl.order.len());
+        for p in 0..tl.persons() {
+            seq.extend(0..tl.person(p).len() as u32);
+        }
+        // The two tables are written side by side, one thread each.
+        let (events, timeline) = std::thread::scope(|sc| {
+            let events = sc.spawn(|| self.write_batches(events_path, &all, None));
+            let timeline = self.write_batches(timeline_path, &tl.order, Some(&seq));
+            (events.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), timeline)
+        });
+        events.and(timeline)
+    }
+
+    fn write_batches(&self, path: &Path, rows: &[u32], seq: Option<&[u32]>) -> anyhow::Result<()> {
+        let batch = |at: usize| -> PolarsResult<DataFrame> {
+            let end = (at + BATCH_ROWS).min(rows.len());
+            let mut df = self.frame(&rows[at..end])?;
+            if let Some(seq) = seq {
+                df.insert_column(0, Column::new(col::SEQ.into(), seq[at..end].to_vec()))?;
+            }
+            Ok(df)
+        };
+        let first = batch(0)?;
+        let file = std::fs::File::create(path)?;
+        crate::privacy::owner_only(path)?;
+        let mut w = ParquetWriter::new(file).batched(first.schema())?;
+        w.write_batch(&first)?;
+        drop(first);
+        for at in (BATCH_ROWS..rows.len()).step_by(BATCH_ROWS) {
+            w.write_batch(&batch(at)?)?;
+        }
+        w.finish()?;
+        Ok(())
+    }
 }
 
-/// `events`: every event in ingest order, with the schema of [`crate::schema::events_schema`].
+/// `events`: every event in ingest order, as one frame (for small inputs and tests; runs write
+/// the tables in batches with [`EventRows::write`]).
 pub fn events_frame(events: &[Event], attributes: &[String], res: &Resolution, pseudo: &Pseudonymizer) -> PolarsResult<DataFrame> {
-    let df = DataFrame::new(events.len(), event_columns(events, attributes, res, pseudo))?;
-    debug_assert_eq!(df.schema().as_ref(), &crate::schema::events_schema(attributes));
-    Ok(df)
-}
-
-/// `timeline`: the `events` frame's rows grouped by person in time order, with `seq` (0-based)
-/// per person first.
-pub fn timeline_frame(events: &DataFrame, tl: &Timeline) -> PolarsResult<DataFrame> {
-    let order = IdxCa::from_vec("order".into(), tl.order.iter().map(|&i| i as IdxSize).collect());
-    let mut df = events.take(&order)?;
-    let mut seq = Vec::with_capacity(tl.order.len());
-    for p in 0..tl.persons() {
-        seq.extend(0..tl.person(p).len() as u32);
-    }
-    df.insert_column(0, Column::new(col::SEQ.into(), seq))?;
-    Ok(df)
+    let all: Vec<u32> = (0..events.len() as u32).collect();
+    EventRows::new(events, attributes, res, pseudo).frame(&all)
 }
 
 pub fn persons_frame(res: &Resolution) -> PolarsResult<DataFrame> {
@@ -397,7 +468,7 @@ impl TimelineColumns {
     }
 }
 
-/// Reads a `timeline.parquet` (as [`timeline_frame`] writes it: grouped by person, time-ordered)
+/// Reads a `timeline.parquet` (as [`EventRows::write`] writes it: grouped by person, time-ordered)
 /// back into the funnel's columnar [`crate::funnel::Context`], its [`Timeline`] and the persons
 /// (organizer flags). Only the columns `needs` asks for are read beside person, time, event id,
 /// precision, action and organizer; a channel not read is the action's default. This is how the

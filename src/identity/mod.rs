@@ -40,7 +40,7 @@ type HashSet<K> = rustc_hash::FxHashSet<K>;
 
 use crate::config::{IdKind, Plan};
 use crate::privacy::Pseudonymizer;
-use crate::schema::{Action, Event};
+use crate::schema::{Action, Event, Str};
 
 pub use overrides::{Override, Relation};
 
@@ -124,8 +124,8 @@ pub struct Resolution {
     pub links: Vec<Link>,
     pub stats: IdentityStats,
     /// Normalised identifiers per event (for the pseudonymised tables): email, phone.
-    pub norm_email: Vec<Option<String>>,
-    pub norm_phone: Vec<Option<String>>,
+    pub norm_email: Vec<Option<Str>>,
+    pub norm_phone: Vec<Option<Str>>,
     /// Every key of a person, pseudonymised, with the person index (for the next run's ids).
     pub key_tokens: Vec<(String, u32)>,
     /// Pseudonymised best name per person (the most frequent full name), if any.
@@ -329,22 +329,25 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         identity_records: inputs.identities.len() as u64,
         ..Default::default()
     };
-    // Normalise once per distinct raw value.
-    type Normalised = Result<(String, Option<u32>, Option<u32>), &'static str>;
-    let mut email_cache: HashMap<&str, Normalised> = HashMap::default();
-    let mut phone_cache: HashMap<(&str, phonenumber::country::Id), Result<(String, Option<u32>), &'static str>> = HashMap::default();
+    // Normalise once per distinct raw value, keyed by the interned value's id: tens of millions
+    // of records carry a few million distinct values.
+    type Normalised = Result<(Str, Option<u32>, Option<u32>), &'static str>;
+    let mut email_cache: HashMap<u32, Normalised> = HashMap::default();
+    let mut phone_cache: HashMap<(u32, phonenumber::country::Id), Result<(Str, Option<u32>), &'static str>> = HashMap::default();
     let mut own_phones = normalize::PhoneMemo::default();
     let mut shared_phones = inputs.phones.map(|m| m.borrow_mut());
     let phone_memo: &mut normalize::PhoneMemo = match shared_phones.as_deref_mut() {
         Some(m) => m,
         None => &mut own_phones,
     };
-    let mut name_cache: HashMap<&str, Option<u32>> = HashMap::default();
+    let mut name_cache: HashMap<u32, Option<u32>> = HashMap::default();
+    // (source, context, name) → (chat hash, display-name handle key), for group chats.
+    let mut chat_cache: HashMap<(u32, u32, u32), (u32, Option<u32>)> = HashMap::default();
     let mut name_ids: HashMap<names::NameParts, u32> = HashMap::default();
     let mut name_list: Vec<names::NameParts> = Vec::new();
     let mut corr_ids: HashMap<String, u32> = HashMap::default();
     let mut corr_list: Vec<String> = Vec::new();
-    let mut corr_cache: HashMap<&str, Vec<u32>> = HashMap::default();
+    let mut corr_cache: HashMap<u32, Vec<u32>> = HashMap::default();
 
     let mut keys = Keys::default();
     let mut uf = UnionFind {
@@ -360,29 +363,29 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     for (i, e) in all.iter().enumerate() {
         let mut ks: Few<4> = Few::default();
         // Each distinct raw value is normalised and interned once: (normalised, key, provider key).
-        let em = e.email.as_deref().map(|raw| {
+        let em = e.email.map(|raw| {
             email_cache
-                .entry(raw)
+                .entry(raw.id())
                 .or_insert_with(|| {
-                    normalize::email(raw).map(|v| {
+                    normalize::email(&raw).map(|v| {
                         let k = use_email.then(|| keys.intern_str(KIND_EMAIL, &v, &mut uf));
                         let pk = (use_email && idp.email_provider_rules)
                             .then(|| normalize::email_provider_key(&v))
                             .flatten()
                             .map(|p| keys.intern(KIND_EMAIL_PROVIDER, p, &mut uf));
-                        (v, k, pk)
+                        (Str::new(&v), k, pk)
                     })
                 })
                 .as_ref()
         });
-        let ph = e.phone.as_deref().map(|raw| {
+        let ph = e.phone.map(|raw| {
             let region = region_of.get(e.source.as_str()).copied().unwrap_or(plan.default_region);
             phone_cache
-                .entry((raw, region))
+                .entry((raw.id(), region))
                 .or_insert_with(|| {
-                    phone_memo.phone(raw, region).map(|v| {
+                    phone_memo.phone(&raw, region).map(|v| {
                         let k = use_phone.then(|| keys.intern_str(KIND_PHONE, &v, &mut uf));
-                        (v, k)
+                        (Str::new(&v), k)
                     })
                 })
                 .as_ref()
@@ -407,35 +410,37 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
                 ks.push(keys.intern(KIND_EXT, format!("{}:{}", e.tool, x), &mut uf));
             }
         }
-        let name = e.name.as_deref().and_then(|raw| {
-            *name_cache.entry(raw).or_insert_with(|| {
-                let parts = names::parse(&normalize::name(raw))?;
+        let name = e.name.and_then(|raw| {
+            *name_cache.entry(raw.id()).or_insert_with(|| {
+                let parts = names::parse(&normalize::name(&raw))?;
                 Some(intern(&mut name_ids, &mut name_list, parts))
             })
         });
-        let mut handle = None;
         let is_chat = handles.get(e.source.as_str()).copied().unwrap_or(false);
-        let chat = is_chat.then(|| chat_hash(&format!("{}\u{1f}{}", e.source, e.context.as_deref().unwrap_or(""))));
-        if is_chat {
-            if let Some(n) = &e.name {
-                let folded = normalize::name(n);
-                if !folded.is_empty() {
-                    let k = format!("{}\u{1f}{}\u{1f}{}", e.source, e.context.as_deref().unwrap_or(""), folded);
-                    handle = Some(keys.intern(KIND_HANDLE, k, &mut uf));
-                }
+        let (chat, handle) = match is_chat {
+            false => (None, None),
+            true => {
+                let memo = (e.source.id(), e.context.map_or(0, Str::id), e.name.map_or(0, Str::id));
+                let (chat, handle) = *chat_cache.entry(memo).or_insert_with(|| {
+                    let context = e.context.as_deref().unwrap_or("");
+                    let chat = chat_hash(&format!("{}\u{1f}{}", e.source, context));
+                    let folded = e.name.map(|n| normalize::name(&n)).unwrap_or_default();
+                    let handle = (!folded.is_empty()).then(|| {
+                        let k = format!("{}\u{1f}{}\u{1f}{}", e.source, context, folded);
+                        keys.intern(KIND_HANDLE, k, &mut uf)
+                    });
+                    (chat, handle)
+                });
+                (Some(chat), handle)
             }
-        }
+        };
         // Corroboration: the worksite found in the context or attributes, the exact context,
         // and for meeting records the meeting's day.
         let mut corr: Few<8> = Few::default();
         if idp.probable_names {
-            let mut texts: Vec<&str> = Vec::new();
-            if let Some(c) = e.context.as_deref() {
-                texts.push(c);
-            }
-            texts.extend(e.attrs.iter().flatten().map(|a| a.as_str()));
-            for t in texts {
-                let found = corr_cache.entry(t).or_insert_with(|| {
+            for t in e.context.iter().chain(e.attrs.iter().flatten()) {
+                let found = corr_cache.entry(t.id()).or_insert_with(|| {
+                    let t = t.as_str();
                     let mut v = Vec::new();
                     let mut intern = |s: String| intern(&mut corr_ids, &mut corr_list, s);
                     if let Some(re) = &idp.worksite_pattern {
@@ -457,8 +462,8 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             corr.sort_dedup();
         }
         if i < n_events {
-            norm_email.push(em.map(|(v, _, _)| v.clone()));
-            norm_phone.push(ph.map(|(v, _)| v.clone()));
+            norm_email.push(em.map(|(v, _, _)| *v));
+            norm_phone.push(ph.map(|(v, _)| *v));
         }
         recs.push(Rec {
             keys: ks,

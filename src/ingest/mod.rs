@@ -317,55 +317,113 @@ pub struct CacheOptions {
     pub rebuild: bool,
 }
 
+/// What reading one file gave: its units (and whether they came from the cache), or the
+/// diagnostics of a file that cannot be read; and its cache key.
+struct FileRead {
+    key: Option<String>,
+    parsed: std::result::Result<(Vec<cache::Unit>, bool), Vec<Diagnostic>>,
+}
+
+/// Reads, parses (or loads from the cache) one file of `source`.
+fn read_file(plan: &Plan, source: &SourcePlan, path: &Path, cache_opts: Option<&CacheOptions>) -> FileRead {
+    let shown = plan.shown(path);
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return FileRead {
+                key: None,
+                parsed: Err(vec![Diagnostic::new(&shown, 0, 0, format!("cannot read the file: {e}"))
+                    .hint("check that the file exists and is readable by the user running turnout")]),
+            }
+        }
+    };
+    let key = cache_opts.map(|_| {
+        let hash: [u8; 32] = Sha256::digest(&bytes).into();
+        cache::key(plan, source, &shown, &hash)
+    });
+    let cached = match (cache_opts, &key) {
+        (Some(c), Some(k)) if !c.rebuild => cache::load(&c.dir, k),
+        _ => None,
+    };
+    let parsed = match cached {
+        Some(u) => Ok((u, true)),
+        None => parse_file(plan, source, path, &shown, bytes).map(|parsed| {
+            if let (Some(c), Some(k)) = (cache_opts, &key) {
+                // A cache that cannot be written only costs time next run.
+                let _ = cache::store(&c.dir, k, &parsed);
+            }
+            (parsed, false)
+        }),
+    };
+    FileRead { key, parsed }
+}
+
+/// Reads every file of the plan on `threads` threads and hands each result to `consume` on the
+/// calling thread, in plan order (source by source, file by file) whatever order they finished
+/// in, as soon as it is next: a result waits only for the files before it, so memory holds the
+/// events consumed so far plus the few files read ahead.
+fn read_all(plan: &Plan, cache_opts: Option<&CacheOptions>, threads: usize, mut consume: impl FnMut(FileRead)) {
+    use std::sync::{Condvar, Mutex};
+    let jobs: Vec<(&SourcePlan, &std::path::PathBuf)> = plan.sources.iter().flat_map(|s| s.files.iter().map(move |f| (s, f))).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Mutex<Vec<Option<FileRead>>> = Mutex::new(jobs.iter().map(|_| None).collect());
+    let ready = Condvar::new();
+    // A panicking parser is a bug; the lock is still sound, so carry on and let the panic surface.
+    let lock = || done.lock().unwrap_or_else(|p| p.into_inner());
+    std::thread::scope(|sc| {
+        for _ in 0..threads.clamp(1, jobs.len().max(1)) {
+            sc.spawn(|| loop {
+                let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&(source, path)) = jobs.get(j) else { break };
+                let r = read_file(plan, source, path, cache_opts);
+                lock()[j] = Some(r);
+                ready.notify_all();
+            });
+        }
+        for j in 0..jobs.len() {
+            let mut slots = lock();
+            let r = loop {
+                if let Some(r) = slots[j].take() {
+                    break r;
+                }
+                slots = ready.wait(slots).unwrap_or_else(|p| p.into_inner());
+            };
+            drop(slots);
+            consume(r);
+        }
+    });
+}
+
 /// [`ingest`] with the parsed-file cache (see [`cache`]): unchanged files are not parsed again.
+/// Files are read and parsed on all cores; what follows (organizers, de-duplication, the order
+/// of events) goes file by file in the plan's order, so the result does not depend on timing.
 pub fn ingest_with(plan: &Plan, cache_opts: Option<&CacheOptions>) -> Result<Ingested> {
     let mut out = Ingested::default();
     let mut errors = Vec::new();
     let mut used_keys: std::collections::HashSet<String> = std::collections::HashSet::new();
-    for source in &plan.sources {
-        let mut organizers = Organizers::new(source);
-        let mut seen: std::collections::HashSet<u64> = std::collections::HashSet::new();
-        for path in &source.files {
-            let shown = plan.shown(path);
-            let bytes = match std::fs::read(path) {
-                Ok(b) => b,
-                Err(e) => {
-                    errors.push(
-                        Diagnostic::new(&shown, 0, 0, format!("cannot read the file: {e}"))
-                            .hint("check that the file exists and is readable by the user running turnout"),
-                    );
-                    continue;
-                }
-            };
-            let key = cache_opts.map(|_| {
-                let hash: [u8; 32] = Sha256::digest(&bytes).into();
-                cache::key(plan, source, &shown, &hash)
-            });
-            let cached = match (cache_opts, &key) {
-                (Some(c), Some(k)) if !c.rebuild => cache::load(&c.dir, k),
-                _ => None,
-            };
-            let from_cache = cached.is_some();
-            let parsed: Vec<cache::Unit> = match cached {
-                Some(u) => u,
-                None => {
-                    let parsed = match parse_file(plan, source, path, &shown, bytes) {
-                        Ok(p) => p,
-                        Err(mut ds) => {
-                            errors.append(&mut ds);
-                            continue;
-                        }
-                    };
-                    if let (Some(c), Some(k)) = (cache_opts, &key) {
-                        // A cache that cannot be written only costs time next run.
-                        let _ = cache::store(&c.dir, k, &parsed);
-                    }
-                    parsed
-                }
-            };
-            if let Some(k) = key {
-                used_keys.insert(k);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Per source, in plan order: its organizers and the event ids already kept.
+    let mut sources = plan.sources.iter().flat_map(|s| s.files.iter().map(move |_| s)).peekable();
+    let mut current: Option<(&SourcePlan, Organizers, std::collections::HashSet<u64>)> = None;
+    read_all(plan, cache_opts, threads, |read| {
+        let source = sources.next().expect("one read per file");
+        if current.as_ref().is_none_or(|(s, _, _)| !std::ptr::eq(*s, source)) {
+            current = Some((source, Organizers::new(source), Default::default()));
+        }
+        let Some((_, organizers, seen)) = current.as_mut() else {
+            unreachable!("set above")
+        };
+        let (parsed, from_cache) = match read.parsed {
+            Ok(p) => p,
+            Err(mut ds) => {
+                errors.append(&mut ds);
+                return;
             }
+        };
+        if let Some(k) = read.key {
+            used_keys.insert(k);
+        }
+        {
             for mut unit in parsed {
                 unit.stats.cached = from_cache;
                 for e in unit.events.iter_mut() {
@@ -391,7 +449,7 @@ pub fn ingest_with(plan: &Plan, cache_opts: Option<&CacheOptions>) -> Result<Ing
                 out.files.push(unit.stats);
             }
         }
-    }
+    });
     if let Some(c) = cache_opts {
         if errors.is_empty() {
             let _ = cache::prune(&c.dir, &used_keys);
