@@ -388,6 +388,15 @@ pub fn quality_warnings(plan: &Plan, ing: &ingest::Ingested, period: &Period) ->
     let c = &plan.checks;
     let mut out = Vec::new();
     let newest_all = ing.events.iter().map(|e| e.ts).max().unwrap_or(0);
+    // Per source (by interned name): its newest record and whether it has one in the week; one
+    // pass over the events, not one per source.
+    let mut by_source: rustc_hash::FxHashMap<u32, (i64, bool)> = Default::default();
+    for e in &ing.events {
+        let s = by_source.entry(e.source.id()).or_insert((i64::MIN, false));
+        s.0 = s.0.max(e.ts);
+        s.1 |= e.ts >= period.start_us && e.ts < period.end_us;
+    }
+    let of_source = |name: &str| by_source.get(&crate::schema::Str::new(name).id()).copied();
     for s in &plan.sources {
         let (rows, bad): (u64, u64) = ing
             .files
@@ -405,7 +414,7 @@ pub fn quality_warnings(plan: &Plan, ing: &ingest::Ingested, period: &Period) ->
                 plan.name
             ));
         }
-        let newest = ing.events.iter().filter(|e| e.source == s.name).map(|e| e.ts).max();
+        let newest = of_source(&s.name).map(|x| x.0);
         if c.max_days_behind > 0 {
             if let Some(n) = newest {
                 let behind = (newest_all - n) / 86_400_000_000;
@@ -418,11 +427,7 @@ pub fn quality_warnings(plan: &Plan, ing: &ingest::Ingested, period: &Period) ->
             }
         }
         if c.expect_weekly.contains(&s.name) {
-            let in_week = ing
-                .events
-                .iter()
-                .filter(|e| e.source == s.name)
-                .any(|e| e.ts >= period.start_us && e.ts < period.end_us);
+            let in_week = of_source(&s.name).is_some_and(|x| x.1);
             if !in_week {
                 out.push(format!(
                     "source {:?}: no records in {} although [checks] expect_weekly lists it; was this week's export dropped in?",

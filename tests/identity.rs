@@ -436,3 +436,63 @@ fn the_demo_resolves_with_high_precision_and_the_recall_names_add() {
     let e_off = identity::evaluate::evaluate(&ing_off.events, &res_off, &truth);
     assert!(e.recall() > e_off.recall() + 0.05, "{:.4} vs {:.4}", e.recall(), e_off.recall());
 }
+
+/// Identity resolves distinct records, not events (a member's messages in one group are one
+/// record for it): every record repeated three times links exactly as the records once, and
+/// every per-record count is three times as large.
+#[test]
+fn repeated_records_link_as_one_and_count_as_many() {
+    let p = common::Project::demo();
+    let plan = turnout::config::load(&p.path().join("pipelines/demo.toml")).unwrap();
+    let ing = turnout::ingest::ingest(&plan).unwrap_or_else(|e| panic!("{e}"));
+    let overrides = turnout::run::load_overrides(&plan).unwrap_or_else(|e| panic!("{e}"));
+    let three = |v: &[turnout::schema::Event]| v.iter().flat_map(|e| [e.clone(), e.clone(), e.clone()]).collect::<Vec<_>>();
+    let (thrice, identities_thrice) = (three(&ing.events), three(&ing.identities));
+    let resolve = |events, identities| {
+        identity::resolve_with(
+            &plan,
+            &Inputs {
+                events,
+                identities,
+                overrides: &overrides,
+                previous: None,
+                phones: None,
+            },
+            &key(),
+        )
+    };
+    let (once, three) = (resolve(&ing.events, &ing.identities), resolve(&thrice, &identities_thrice));
+    assert!(once.persons.len() > 1000, "the demo has people: {}", once.persons.len());
+    let ids = |r: &Resolution| r.persons.iter().map(|x| x.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&once), ids(&three));
+    for (i, &p) in once.person_of.iter().enumerate() {
+        assert_eq!(&three.person_of[3 * i..3 * i + 3], &[p, p, p], "event {i}");
+    }
+    for (a, b) in once.persons.iter().zip(&three.persons) {
+        assert_eq!(
+            (a.events * 3, a.first_seen, a.keys, a.organizer),
+            (b.events, b.first_seen, b.keys, b.organizer)
+        );
+    }
+    assert_eq!(once.key_tokens, three.key_tokens);
+    assert_eq!(once.links.len(), three.links.len());
+    for (a, b) in once.links.iter().zip(&three.links) {
+        assert_eq!((a.person, &a.key, &a.other_key, a.rule), (b.person, &b.key, &b.other_key, b.rule));
+        assert_eq!(a.records * 3, b.records, "{a:?}");
+    }
+    let (s1, s3) = (&once.stats, &three.stats);
+    assert_eq!(s1.records * 3, s3.records);
+    assert_eq!(s1.conflicts * 3, s3.conflicts);
+    for (reason, n) in &s1.rejected_by_reason {
+        assert_eq!(s3.rejected_by_reason[reason], n * 3, "{reason}");
+    }
+    assert!(!s1.rejected_by_reason.is_empty(), "the demo has an invalid phone or email");
+    assert_eq!(
+        (&s1.links_by_rule, &s1.keys_by_kind, s1.probable_links, s1.ambiguous_display_names),
+        (&s3.links_by_rule, &s3.keys_by_kind, s3.probable_links, s3.ambiguous_display_names)
+    );
+    for (i, e) in ing.events.iter().enumerate() {
+        assert_eq!(once.norm_phone[i], three.norm_phone[3 * i], "{}", e.origin);
+        assert_eq!(once.norm_email[i], three.norm_email[3 * i + 2], "{}", e.origin);
+    }
+}

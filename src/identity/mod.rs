@@ -356,123 +356,169 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     };
     let mut norm_email = Vec::with_capacity(n_events);
     let mut norm_phone = Vec::with_capacity(n_events);
-    let mut recs: Vec<Rec> = Vec::with_capacity(all.len());
+    // Identity works on distinct records, not on events: records with the same identifiers,
+    // source, context, attributes (and meeting, for meeting records) say the same thing about
+    // who is who. A campaign's tens of millions of events are a few million distinct records
+    // (a member's messages in one group differ only in time). `rec_of[i]` is record `i`'s
+    // distinct record; `mult[r]` how many records it stands for (counts stay per record).
+    let mut recs: Vec<Rec> = Vec::new();
+    let mut rec_of: Vec<u32> = Vec::with_capacity(all.len());
+    let mut mult: Vec<u32> = Vec::new();
+    // Per distinct record: normalised email and phone, and whether either was rejected.
+    let mut rec_norm: Vec<(Option<Str>, Option<Str>, [bool; 2])> = Vec::new();
+    let mut distinct: HashMap<([u32; 9], u32), u32> = HashMap::default();
+    let mut attr_ids: HashMap<&[Option<Str>], u32> = HashMap::default();
+    let id = |s: Option<Str>| s.map_or(0, Str::id);
 
     // Step 1: normalise and intern.
     let mut rejected: [u64; 2] = [0, 0];
     for (i, e) in all.iter().enumerate() {
-        let mut ks: Few<4> = Few::default();
-        // Each distinct raw value is normalised and interned once: (normalised, key, provider key).
-        let em = e.email.map(|raw| {
-            email_cache
-                .entry(raw.id())
-                .or_insert_with(|| {
-                    normalize::email(&raw).map(|v| {
-                        let k = use_email.then(|| keys.intern_str(KIND_EMAIL, &v, &mut uf));
-                        let pk = (use_email && idp.email_provider_rules)
-                            .then(|| normalize::email_provider_key(&v))
-                            .flatten()
-                            .map(|p| keys.intern(KIND_EMAIL_PROVIDER, p, &mut uf));
-                        (Str::new(&v), k, pk)
-                    })
-                })
-                .as_ref()
-        });
-        let ph = e.phone.map(|raw| {
-            let region = region_of.get(e.source.as_str()).copied().unwrap_or(plan.default_region);
-            phone_cache
-                .entry((raw.id(), region))
-                .or_insert_with(|| {
-                    phone_memo.phone(&raw, region).map(|v| {
-                        let k = use_phone.then(|| keys.intern_str(KIND_PHONE, &v, &mut uf));
-                        (Str::new(&v), k)
-                    })
-                })
-                .as_ref()
-        });
-        if let Some(Err(_)) = em {
-            rejected[0] += 1;
-        }
-        if let Some(Err(_)) = ph {
-            rejected[1] += 1;
-        }
-        let em = em.and_then(Result::ok);
-        let ph = ph.and_then(Result::ok);
-        if let Some((_, k, pk)) = em {
-            k.iter().chain(pk.iter()).for_each(|&k| ks.push(k));
-        }
-        if let Some((_, Some(k))) = ph {
-            ks.push(*k);
-        }
-        if let (true, Some(x)) = (use_ext, &e.external_id) {
-            let x = x.trim();
-            if !x.is_empty() {
-                ks.push(keys.intern(KIND_EXT, format!("{}:{}", e.tool, x), &mut uf));
-            }
-        }
-        let name = e.name.and_then(|raw| {
-            *name_cache.entry(raw.id()).or_insert_with(|| {
-                let parts = names::parse(&normalize::name(&raw))?;
-                Some(intern(&mut name_ids, &mut name_list, parts))
-            })
-        });
-        let is_chat = handles.get(e.source.as_str()).copied().unwrap_or(false);
-        let (chat, handle) = match is_chat {
-            false => (None, None),
-            true => {
-                let memo = (e.source.id(), e.context.map_or(0, Str::id), e.name.map_or(0, Str::id));
-                let (chat, handle) = *chat_cache.entry(memo).or_insert_with(|| {
-                    let context = e.context.as_deref().unwrap_or("");
-                    let chat = chat_hash(&format!("{}\u{1f}{}", e.source, context));
-                    let folded = e.name.map(|n| normalize::name(&n)).unwrap_or_default();
-                    let handle = (!folded.is_empty()).then(|| {
-                        let k = format!("{}\u{1f}{}\u{1f}{}", e.source, context, folded);
-                        keys.intern(KIND_HANDLE, k, &mut uf)
-                    });
-                    (chat, handle)
-                });
-                (Some(chat), handle)
+        let is_event = i < n_events;
+        let meeting = is_event && matches!(e.action, Action::Rsvp | Action::RsvpConfirmed | Action::Attended);
+        // One declared attribute (the usual case) is its own id; several are numbered.
+        let attrs = match &e.attrs[..] {
+            [] => 0,
+            [a] => id(*a),
+            many => {
+                let next = attr_ids.len() as u32 | 1 << 31;
+                *attr_ids.entry(many).or_insert(next)
             }
         };
-        // Corroboration: the worksite found in the context or attributes, the exact context,
-        // and for meeting records the meeting's day.
-        let mut corr: Few<8> = Few::default();
-        if idp.probable_names {
-            for t in e.context.iter().chain(e.attrs.iter().flatten()) {
-                let found = corr_cache.entry(t.id()).or_insert_with(|| {
-                    let t = t.as_str();
-                    let mut v = Vec::new();
-                    let mut intern = |s: String| intern(&mut corr_ids, &mut corr_list, s);
-                    if let Some(re) = &idp.worksite_pattern {
-                        for m in re.find_iter(t) {
-                            let site = names::fold(m.as_str()).split_whitespace().collect::<Vec<_>>().join(" ");
-                            v.push(intern(format!("S\u{1f}{site}")));
-                        }
-                    }
-                    v.push(intern(format!("C\u{1f}{}", names::fold(t.trim()))));
-                    v
-                });
-                found.iter().for_each(|&k| corr.push(k));
+        let signature = (
+            [
+                e.source.id(),
+                e.tool as u32,
+                id(e.email),
+                id(e.phone),
+                id(e.name),
+                id(e.external_id),
+                id(e.context),
+                if meeting { id(e.occasion) } else { 0 },
+                u32::from(is_event) | u32::from(meeting) << 1,
+            ],
+            attrs,
+        );
+        let next = recs.len() as u32;
+        let r = *distinct.entry(signature).or_insert(next);
+        if r == next {
+            let mut ks: Few<4> = Few::default();
+            // Each distinct raw value is normalised and interned once: (normalised, key, provider key).
+            let em = e.email.map(|raw| {
+                email_cache
+                    .entry(raw.id())
+                    .or_insert_with(|| {
+                        normalize::email(&raw).map(|v| {
+                            let k = use_email.then(|| keys.intern_str(KIND_EMAIL, &v, &mut uf));
+                            let pk = (use_email && idp.email_provider_rules)
+                                .then(|| normalize::email_provider_key(&v))
+                                .flatten()
+                                .map(|p| keys.intern(KIND_EMAIL_PROVIDER, p, &mut uf));
+                            (Str::new(&v), k, pk)
+                        })
+                    })
+                    .as_ref()
+            });
+            let ph = e.phone.map(|raw| {
+                let region = region_of.get(e.source.as_str()).copied().unwrap_or(plan.default_region);
+                phone_cache
+                    .entry((raw.id(), region))
+                    .or_insert_with(|| {
+                        phone_memo.phone(&raw, region).map(|v| {
+                            let k = use_phone.then(|| keys.intern_str(KIND_PHONE, &v, &mut uf));
+                            (Str::new(&v), k)
+                        })
+                    })
+                    .as_ref()
+            });
+            let rejects = [matches!(em, Some(Err(_))), matches!(ph, Some(Err(_)))];
+            let em = em.and_then(Result::ok);
+            let ph = ph.and_then(Result::ok);
+            if let Some((_, k, pk)) = em {
+                k.iter().chain(pk.iter()).for_each(|&k| ks.push(k));
             }
-            if i < n_events && matches!(e.action, Action::Rsvp | Action::RsvpConfirmed | Action::Attended) {
-                if let Some(day) = e.occasion.as_deref().and_then(crate::ingest::occasions::meeting_date) {
-                    corr.push(intern(&mut corr_ids, &mut corr_list, format!("D\u{1f}{day}")));
+            if let Some((_, Some(k))) = ph {
+                ks.push(*k);
+            }
+            if let (true, Some(x)) = (use_ext, &e.external_id) {
+                let x = x.trim();
+                if !x.is_empty() {
+                    ks.push(keys.intern(KIND_EXT, format!("{}:{}", e.tool, x), &mut uf));
                 }
             }
-            corr.sort_dedup();
+            let name = e.name.and_then(|raw| {
+                *name_cache.entry(raw.id()).or_insert_with(|| {
+                    let parts = names::parse(&normalize::name(&raw))?;
+                    Some(intern(&mut name_ids, &mut name_list, parts))
+                })
+            });
+            let is_chat = handles.get(e.source.as_str()).copied().unwrap_or(false);
+            let (chat, handle) = match is_chat {
+                false => (None, None),
+                true => {
+                    let memo = (e.source.id(), e.context.map_or(0, Str::id), e.name.map_or(0, Str::id));
+                    let (chat, handle) = *chat_cache.entry(memo).or_insert_with(|| {
+                        let context = e.context.as_deref().unwrap_or("");
+                        let chat = chat_hash(&format!("{}\u{1f}{}", e.source, context));
+                        let folded = e.name.map(|n| normalize::name(&n)).unwrap_or_default();
+                        let handle = (!folded.is_empty()).then(|| {
+                            let k = format!("{}\u{1f}{}\u{1f}{}", e.source, context, folded);
+                            keys.intern(KIND_HANDLE, k, &mut uf)
+                        });
+                        (chat, handle)
+                    });
+                    (Some(chat), handle)
+                }
+            };
+            // Corroboration: the worksite found in the context or attributes, the exact context,
+            // and for meeting records the meeting's day.
+            let mut corr: Few<8> = Few::default();
+            if idp.probable_names {
+                for t in e.context.iter().chain(e.attrs.iter().flatten()) {
+                    let found = corr_cache.entry(t.id()).or_insert_with(|| {
+                        let t = t.as_str();
+                        let mut v = Vec::new();
+                        let mut intern = |s: String| intern(&mut corr_ids, &mut corr_list, s);
+                        if let Some(re) = &idp.worksite_pattern {
+                            for m in re.find_iter(t) {
+                                let site = names::fold(m.as_str()).split_whitespace().collect::<Vec<_>>().join(" ");
+                                v.push(intern(format!("S\u{1f}{site}")));
+                            }
+                        }
+                        v.push(intern(format!("C\u{1f}{}", names::fold(t.trim()))));
+                        v
+                    });
+                    found.iter().for_each(|&k| corr.push(k));
+                }
+                if meeting {
+                    if let Some(day) = e.occasion.as_deref().and_then(crate::ingest::occasions::meeting_date) {
+                        corr.push(intern(&mut corr_ids, &mut corr_list, format!("D\u{1f}{day}")));
+                    }
+                }
+                corr.sort_dedup();
+            }
+            rec_norm.push((em.map(|(v, _, _)| *v), ph.map(|(v, _)| *v), rejects));
+            recs.push(Rec {
+                keys: ks,
+                handle,
+                name,
+                corr,
+                chat,
+            });
+            mult.push(0);
         }
-        if i < n_events {
-            norm_email.push(em.map(|(v, _, _)| *v));
-            norm_phone.push(ph.map(|(v, _)| *v));
+        mult[r as usize] += 1;
+        rec_of.push(r);
+        let (email, phone, rejects) = rec_norm[r as usize];
+        for (n, bad) in rejected.iter_mut().zip(rejects) {
+            *n += u64::from(bad);
         }
-        recs.push(Rec {
-            keys: ks,
-            handle,
-            name,
-            corr,
-            chat,
-        });
+        if is_event {
+            norm_email.push(email);
+            norm_phone.push(phone);
+        }
     }
+    drop(distinct);
+    drop(attr_ids);
 
     for (reason, n) in ["invalid_email", "invalid_phone"].into_iter().zip(rejected) {
         if n > 0 {
@@ -550,9 +596,9 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             }
         }
     }
-    for r in &recs {
+    for (r, m) in recs.iter().zip(&mult) {
         for &k in r.keys.iter() {
-            keys.records[k as usize] += 1;
+            keys.records[k as usize] += u64::from(*m);
         }
     }
 
@@ -652,6 +698,8 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     for (i, r) in recs.iter().enumerate() {
         for w in r.keys.windows(2) {
             if !join(&mut uf, w[0], w[1], "shown together on a record", None, None, &mut stats) {
+                // Each record it stands for would have met the same refusal.
+                stats.conflicts += u64::from(mult[i] - 1);
                 conflicted.entry(i).or_insert(w[1]);
             }
         }
@@ -673,32 +721,55 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     }
     let ambiguous: HashSet<u32> = handle_roots.iter().filter(|(_, r)| r.len() > 1).map(|(h, _)| *h).collect();
     stats.ambiguous_display_names = ambiguous.len() as u64;
-    let mut anchor: Vec<u32> = Vec::with_capacity(recs.len());
+    // Each distinct record's anchor node, or `u32::MAX` when each record it stands for is a
+    // node of its own (nothing identifies it but itself).
+    let mut rec_anchor: Vec<u32> = Vec::with_capacity(recs.len());
     for (i, r) in recs.iter().enumerate() {
         if let (Some(h), Some(&k)) = (r.handle, r.keys.first()) {
-            if !ambiguous.contains(&h) {
-                join(&mut uf, h, k, "same display name in one chat", None, None, &mut stats);
+            if !ambiguous.contains(&h) && !join(&mut uf, h, k, "same display name in one chat", None, None, &mut stats) {
+                stats.conflicts += u64::from(mult[i] - 1);
             }
         }
-        let a = match (conflicted.get(&i).or(r.keys.first()), r.handle) {
+        rec_anchor.push(match (conflicted.get(&i).or(r.keys.first()), r.handle) {
             (Some(&k), _) => k,
             (None, Some(h)) if !ambiguous.contains(&h) => h,
-            _ => keys.intern(KIND_RECORD, format!("{:016x}", all[i].event_id), &mut uf),
+            _ => u32::MAX,
+        });
+    }
+    // Every record's anchor; (distinct record, anchor) pairs for the probable step, with a
+    // record that is its own node listed once per record, as it is that many components.
+    let mut anchor: Vec<u32> = Vec::with_capacity(all.len());
+    let mut own: HashMap<u32, Vec<u32>> = HashMap::default();
+    for (i, &r) in rec_of.iter().enumerate() {
+        let a = match rec_anchor[r as usize] {
+            u32::MAX => {
+                let a = keys.intern(KIND_RECORD, format!("{:016x}", all[i].event_id), &mut uf);
+                own.entry(r).or_default().push(a);
+                a
+            }
+            a => a,
         };
+        if recs[r as usize].keys.is_empty() {
+            keys.records[a as usize] += 1;
+        }
         anchor.push(a);
     }
-    for (i, r) in recs.iter().enumerate() {
-        if r.keys.is_empty() {
-            keys.records[anchor[i] as usize] += 1;
-        }
-    }
+    let items: Vec<(u32, u32)> = rec_anchor
+        .iter()
+        .enumerate()
+        .flat_map(|(r, &a)| match a {
+            u32::MAX => own[&(r as u32)].iter().map(|&a| (r as u32, a)).collect::<Vec<_>>(),
+            a => vec![(r as u32, a)],
+        })
+        .collect();
+    drop(own);
 
     lap("display_names", &mut timings);
     // Step 6: probable links by name.
     if idp.probable_names {
         probable(
             &recs,
-            &anchor,
+            &items,
             &keys,
             &name_list,
             &corr_list,
@@ -879,7 +950,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         person.first_seen = person.first_seen.min(e.ts);
         person.organizer |= e.organizer;
         person_of.push(p);
-        if let Some(n) = recs[i].name {
+        if let Some(n) = recs[rec_of[i] as usize].name {
             if name_list[n as usize].is_full() {
                 *name_votes.entry((p, n)).or_default() += 1;
             }
@@ -941,7 +1012,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
 #[allow(clippy::too_many_arguments)]
 fn probable(
     recs: &[Rec],
-    anchor: &[u32],
+    items: &[(u32, u32)],
     keys: &Keys,
     name_list: &[names::NameParts],
     corr_list: &[String],
@@ -952,7 +1023,7 @@ fn probable(
 ) {
     // Per component (dense ids in root order): anchored (holds a strong key), the chat of its
     // first display name, and as flat sorted lists its names, corroboration keys and chats.
-    let rec_root: Vec<u32> = (0..recs.len()).map(|i| uf.find(anchor[i])).collect();
+    let rec_root: Vec<u32> = items.iter().map(|&(_, a)| uf.find(a)).collect();
     let mut comp_root: Vec<u32> = rec_root.clone();
     comp_root.sort_unstable();
     comp_root.dedup();
@@ -964,7 +1035,8 @@ fn probable(
     let mut anchored = vec![false; nc];
     let mut handle_of: Vec<Option<u32>> = vec![None; nc];
     let (mut name_pairs, mut corr_pairs, mut chat_pairs) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, r) in recs.iter().enumerate() {
+    for (i, &(r, _)) in items.iter().enumerate() {
+        let r = &recs[r as usize];
         let c = rec_comp[i];
         anchored[c as usize] |= r.keys.iter().any(|k| strong(keys.list[*k as usize].0));
         if let Some(n) = r.name {

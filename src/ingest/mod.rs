@@ -147,7 +147,11 @@ pub struct Sink {
 impl Sink {
     /// A sink for one file (or zip member) of `source`; `shown` is how the file is named in origins.
     pub fn new(source: &SourcePlan, shown: &str, bytes: &[u8]) -> Sink {
-        let hash: [u8; 32] = Sha256::digest(bytes).into();
+        Sink::hashed(source, shown, bytes, Sha256::digest(bytes).into())
+    }
+
+    /// [`Sink::new`] for bytes whose SHA-256 is already known (`hash`).
+    fn hashed(source: &SourcePlan, shown: &str, bytes: &[u8], hash: [u8; 32]) -> Sink {
         Sink {
             file_hash: hash,
             source: source.name.clone(),
@@ -273,6 +277,19 @@ fn units(parser: &dyn Parser, shown: &str, bytes: Vec<u8>) -> Result<Vec<(String
 /// reads archives that way): one [`cache::Unit`] per file or member. A file or member that cannot
 /// be read at all gives its diagnostics instead. This is what the fuzz targets in `fuzz/` drive.
 pub fn parse_file(plan: &Plan, source: &SourcePlan, path: &Path, shown: &str, bytes: Vec<u8>) -> Result<Vec<cache::Unit>, Vec<Diagnostic>> {
+    parse_hashed(plan, source, path, shown, bytes, None)
+}
+
+/// [`parse_file`] given the file's SHA-256 when it is already known (the cache key needs it):
+/// a file read whole is not hashed twice.
+fn parse_hashed(
+    plan: &Plan,
+    source: &SourcePlan,
+    path: &Path,
+    shown: &str,
+    bytes: Vec<u8>,
+    file_hash: Option<[u8; 32]>,
+) -> Result<Vec<cache::Unit>, Vec<Diagnostic>> {
     let parser = parser_for(source.tool).expect("validated: every source's tool has a parser");
     let units = units(parser, shown, bytes).map_err(|d| vec![d])?;
     let mut parsed = Vec::with_capacity(units.len());
@@ -285,7 +302,11 @@ pub fn parse_file(plan: &Plan, source: &SourcePlan, path: &Path, shown: &str, by
             shown: unit.clone(),
             bytes: &bytes,
         };
-        let mut sink = Sink::new(source, &unit, &bytes);
+        let mut sink = match file_hash {
+            // The unit is the whole file (not a zip member).
+            Some(h) if unit == shown => Sink::hashed(source, &unit, &bytes, h),
+            _ => Sink::new(source, &unit, &bytes),
+        };
         match parser.parse(&input, &mut sink) {
             Ok(()) => parsed.push(cache::Unit {
                 events: sink.events,
@@ -337,17 +358,15 @@ fn read_file(plan: &Plan, source: &SourcePlan, path: &Path, cache_opts: Option<&
             }
         }
     };
-    let key = cache_opts.map(|_| {
-        let hash: [u8; 32] = Sha256::digest(&bytes).into();
-        cache::key(plan, source, &shown, &hash)
-    });
+    let hash: Option<[u8; 32]> = cache_opts.map(|_| Sha256::digest(&bytes).into());
+    let key = hash.map(|h| cache::key(plan, source, &shown, &h));
     let cached = match (cache_opts, &key) {
         (Some(c), Some(k)) if !c.rebuild => cache::load(&c.dir, k),
         _ => None,
     };
     let parsed = match cached {
         Some(u) => Ok((u, true)),
-        None => parse_file(plan, source, path, &shown, bytes).map(|parsed| {
+        None => parse_hashed(plan, source, path, &shown, bytes, hash).map(|parsed| {
             if let (Some(c), Some(k)) = (cache_opts, &key) {
                 // A cache that cannot be written only costs time next run.
                 let _ = cache::store(&c.dir, k, &parsed);
@@ -404,7 +423,7 @@ pub fn ingest_with(plan: &Plan, cache_opts: Option<&CacheOptions>) -> Result<Ing
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Per source, in plan order: its organizers and the event ids already kept.
     let mut sources = plan.sources.iter().flat_map(|s| s.files.iter().map(move |_| s)).peekable();
-    let mut current: Option<(&SourcePlan, Organizers, std::collections::HashSet<u64>)> = None;
+    let mut current: Option<(&SourcePlan, Organizers, rustc_hash::FxHashSet<u64>)> = None;
     read_all(plan, cache_opts, threads, |read| {
         let source = sources.next().expect("one read per file");
         if current.as_ref().is_none_or(|(s, _, _)| !std::ptr::eq(*s, source)) {
