@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::FileStats;
 use crate::config::{Plan, SourcePlan};
-use crate::schema::{Event, QuarantinedRow};
+use crate::schema::{Action, Channel, Event, Origin, Precision, QuarantinedRow, Str, Tool};
 
 /// What one unit (a file, or a member of a zip) produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -29,8 +29,136 @@ pub struct Unit {
     pub stats: FileStats,
 }
 
-/// Format of the entries: bump when `Unit` or anything in it changes shape.
-const FORMAT: u32 = 2;
+/// Format of the entries: bump when `Unit`, `Stored` or anything in them changes shape.
+const FORMAT: u32 = 3;
+
+/// A unit as stored: each distinct text once, events pointing at it by number. Events repeat
+/// the same few texts (source, file, group, a member's name on each of their messages), so
+/// this is several times smaller than the events' own serialization, and loading interns each
+/// text once per unit instead of once per event.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    texts: Vec<String>,
+    events: Vec<StoredEvent>,
+    identities: Vec<StoredEvent>,
+    quarantine: Vec<QuarantinedRow>,
+    stats: FileStats,
+}
+
+/// An [`Event`] with its texts as 1-based numbers into [`Stored::texts`] (0: none).
+#[derive(Serialize, Deserialize)]
+struct StoredEvent {
+    event_id: u64,
+    ts: i64,
+    precision: Precision,
+    tool: Tool,
+    channel: Channel,
+    action: Action,
+    organizer: bool,
+    /// source, email, phone, name, external_id, context, occasion, utm_source, utm_medium,
+    /// utm_campaign, origin file.
+    texts: [u32; 11],
+    attrs: Vec<u32>,
+    line: u64,
+}
+
+impl Stored {
+    fn from_units(units: &[Unit]) -> Vec<Stored> {
+        units
+            .iter()
+            .map(|u| {
+                let mut numbers: rustc_hash::FxHashMap<u32, u32> = Default::default();
+                let mut texts = Vec::new();
+                let mut number = |s: Option<Str>| -> u32 {
+                    let Some(s) = s else { return 0 };
+                    *numbers.entry(s.id()).or_insert_with(|| {
+                        texts.push(s.to_string());
+                        texts.len() as u32
+                    })
+                };
+                let mut store = |e: &Event| StoredEvent {
+                    event_id: e.event_id,
+                    ts: e.ts,
+                    precision: e.precision,
+                    tool: e.tool,
+                    channel: e.channel,
+                    action: e.action,
+                    organizer: e.organizer,
+                    texts: [
+                        Some(e.source),
+                        e.email,
+                        e.phone,
+                        e.name,
+                        e.external_id,
+                        e.context,
+                        e.occasion,
+                        e.utm_source,
+                        e.utm_medium,
+                        e.utm_campaign,
+                        Some(e.origin.file),
+                    ]
+                    .map(&mut number),
+                    attrs: e.attrs.iter().map(|a| number(*a)).collect(),
+                    line: e.origin.line,
+                };
+                let events = u.events.iter().map(&mut store).collect();
+                let identities = u.identities.iter().map(&mut store).collect();
+                Stored {
+                    texts,
+                    events,
+                    identities,
+                    quarantine: u.quarantine.clone(),
+                    stats: u.stats.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// The unit back; `None` when a number points past the texts (a damaged entry).
+    fn into_unit(self) -> Option<Unit> {
+        let texts: Vec<Str> = self.texts.iter().map(|t| Str::new(t)).collect();
+        let text = |n: u32| -> Option<Option<Str>> {
+            match n {
+                0 => Some(None),
+                n => texts.get(n as usize - 1).copied().map(Some),
+            }
+        };
+        let event = |e: StoredEvent| -> Option<Event> {
+            let [source, email, phone, name, external_id, context, occasion, utm_source, utm_medium, utm_campaign, file] =
+                e.texts.map(text);
+            Some(Event {
+                event_id: e.event_id,
+                ts: e.ts,
+                precision: e.precision,
+                source: source??,
+                tool: e.tool,
+                channel: e.channel,
+                action: e.action,
+                email: email?,
+                phone: phone?,
+                name: name?,
+                external_id: external_id?,
+                context: context?,
+                occasion: occasion?,
+                utm_source: utm_source?,
+                utm_medium: utm_medium?,
+                utm_campaign: utm_campaign?,
+                attrs: e.attrs.into_iter().map(text).collect::<Option<Vec<_>>>()?.into(),
+                organizer: e.organizer,
+                origin: Origin {
+                    file: file??,
+                    line: e.line,
+                },
+            })
+        };
+        Some(Unit {
+            events: self.events.into_iter().map(event).collect::<Option<_>>()?,
+            identities: self.identities.into_iter().map(event).collect::<Option<_>>()?,
+            quarantine: self.quarantine,
+            stats: self.stats,
+        })
+    }
+}
 
 /// The cache key of a file with content hash `file_sha256` read as `source`.
 pub fn key(plan: &Plan, source: &SourcePlan, shown: &str, file_sha256: &[u8; 32]) -> String {
@@ -67,14 +195,15 @@ fn entry(dir: &Path, key: &str) -> PathBuf {
 /// The cached output for `key`, if there is a readable entry.
 pub fn load(dir: &Path, key: &str) -> Option<Vec<Unit>> {
     let bytes = std::fs::read(entry(dir, key)).ok()?;
-    postcard::from_bytes(&bytes).ok()
+    let stored: Vec<Stored> = postcard::from_bytes(&bytes).ok()?;
+    stored.into_iter().map(Stored::into_unit).collect()
 }
 
 /// Stores the output for `key` (owner-only, written aside then renamed).
 pub fn store(dir: &Path, key: &str, units: &[Unit]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     crate::privacy::owner_only(dir)?;
-    let bytes = postcard::to_stdvec(units)?;
+    let bytes = postcard::to_stdvec(&Stored::from_units(units))?;
     let tmp = dir.join(format!(".{key}.tmp"));
     {
         use std::io::Write;
@@ -101,4 +230,92 @@ pub fn prune(dir: &Path, used: &std::collections::HashSet<String>) -> std::io::R
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(i: u64, name: Option<&str>, attrs: Vec<Option<&str>>) -> Event {
+        Event {
+            event_id: i,
+            ts: 1_782_691_200_000_000 + i as i64,
+            precision: Precision::Minute,
+            source: "store-groups".into(),
+            tool: Tool::Whatsapp,
+            channel: Channel::Messaging,
+            action: Action::MessageSent,
+            email: (i % 3 == 0).then(|| "rosa@example.org".into()),
+            phone: (i % 2 == 0).then(|| "+1 (312) 555-0142".into()),
+            name: name.map(Into::into),
+            external_id: None,
+            context: Some("Store 12 Halsted workers".into()),
+            occasion: (i == 4).then(|| "Store 12 2026-07-07".into()),
+            utm_source: None,
+            utm_medium: Some("sms".into()),
+            utm_campaign: None,
+            attrs: attrs.into_iter().map(|a| a.map(Into::into)).collect::<Vec<_>>().into(),
+            organizer: i == 1,
+            origin: Origin::new("data/groups/WhatsApp Chat with Store 12.txt", 10 + i),
+        }
+    }
+
+    fn unit() -> Unit {
+        Unit {
+            events: (0..6)
+                .map(|i| {
+                    event(
+                        i,
+                        [Some("~\u{202f}Rosa 🌹"), None, Some("Bob")][i as usize % 3],
+                        vec![Some("Store 12"), None],
+                    )
+                })
+                .collect(),
+            identities: vec![event(9, Some("Rosa Martinez"), vec![None, Some("deli")])],
+            quarantine: vec![QuarantinedRow {
+                source: "store-groups".into(),
+                file: "x.txt".into(),
+                line: 3,
+                column: None,
+                reason: "bad_timestamp".into(),
+                detail: "d".into(),
+            }],
+            stats: FileStats {
+                events: 6,
+                ..FileStats::default()
+            },
+        }
+    }
+
+    #[test]
+    fn units_come_back_as_stored_and_each_text_is_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let u = unit();
+        store(dir.path(), "k", std::slice::from_ref(&u)).unwrap();
+        let back = load(dir.path(), "k").expect("a readable entry");
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].events, u.events);
+        assert_eq!(back[0].identities, u.identities);
+        assert_eq!(back[0].quarantine, u.quarantine);
+        assert_eq!(back[0].stats.events, 6);
+        let bytes = std::fs::read(entry(dir.path(), "k")).unwrap();
+        let once = |t: &str| bytes.windows(t.len()).filter(|w| *w == t.as_bytes()).count();
+        assert_eq!(once("Store 12 Halsted workers"), 1);
+        assert_eq!(once("data/groups/WhatsApp Chat with Store 12.txt"), 1);
+    }
+
+    #[test]
+    fn a_damaged_entry_is_not_served() {
+        let dir = tempfile::tempdir().unwrap();
+        store(dir.path(), "k", &[unit()]).unwrap();
+        let path = entry(dir.path(), "k");
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        assert!(load(dir.path(), "k").is_none(), "a truncated entry");
+        // A number past the texts (a text table cut short, the rest intact).
+        let mut stored: Vec<Stored> = postcard::from_bytes(&bytes).unwrap();
+        stored[0].texts.truncate(2);
+        std::fs::write(&path, postcard::to_stdvec(&stored).unwrap()).unwrap();
+        assert!(load(dir.path(), "k").is_none(), "a number past the texts");
+    }
 }
