@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole performance table (issue #9, README "Performance"), in one command:
 #   1. bench/run.sh 100000 1000000: `turnout run` end to end and per stage (wall, CPU, peak RSS),
-#      medians of 5, with the ingest floor (polars' plain CSV read of the same exports);
+#      medians of 3 (BENCH_RUNS), on a year of each campaign with everyday group chatter (about
+#      27 events a person: 27M at 1M people), with the ingest floor (polars' plain read of the
+#      same exports);
 #   2. bench/funnel.sh at 100k and 1M people (30 events each): turnout's ordered funnel and its
 #      metrics against DuckDB (installed from PyPI) on the same Parquet timeline, with the ratio.
 # Datasets are generated once and kept under $CARGO_TARGET_DIR (delete them to regenerate).
@@ -15,7 +17,7 @@ start=$(date +%s)
 echo "machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GB, $(uname -sr); $(date -u +%F)"
 echo
 echo "== turnout run, end to end"
-bench/run.sh "${sizes[@]}"
+BENCH_RUNS="${BENCH_RUNS:-3}" bench/run.sh "${sizes[@]}"
 for n in "${sizes[@]}"; do
   echo
   echo "== the funnel against DuckDB, $n people"
