@@ -26,6 +26,7 @@ use crate::config::Plan;
 use crate::funnel::Period;
 use crate::identity::Resolution;
 use crate::schema::{Action, Event};
+use crate::timeline::Timeline;
 
 /// What was written: list file name → people on it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -42,11 +43,11 @@ fn occasion_date(occasion: &str) -> Option<NaiveDate> {
 }
 
 /// Builds and writes the lists. Returns `None` when the pipeline does not ask for them.
-pub fn write(plan: &Plan, period: &Period, events: &[Event], res: &Resolution) -> anyhow::Result<Option<Written>> {
+pub fn write(plan: &Plan, period: &Period, events: &[Event], res: &Resolution, tl: &Timeline) -> anyhow::Result<Option<Written>> {
     if !plan.report.action_lists {
         return Ok(None);
     }
-    let lists = build(period, events, res);
+    let lists = build(period, events, res, tl);
     let root = plan.restricted_dir();
     std::fs::create_dir_all(&root)?;
     if let Some(parent) = root.parent() {
@@ -98,15 +99,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 type Row = [String; 5];
 
 /// The four lists, rows sorted by person then detail.
-pub fn build(period: &Period, events: &[Event], res: &Resolution) -> Vec<(&'static str, Vec<Row>)> {
-    let n = res.persons.len();
-    let mut by_person: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, &p) in res.person_of.iter().enumerate() {
-        by_person[p as usize].push(i);
-    }
-    for v in by_person.iter_mut() {
-        v.sort_by_key(|&i| (events[i].ts, events[i].event_id));
-    }
+pub fn build(period: &Period, events: &[Event], res: &Resolution, tl: &Timeline) -> Vec<(&'static str, Vec<Row>)> {
+    // Each person's events in (time, id) order: the timeline's order.
+    let by_person = (0..tl.persons()).map(|p| tl.person(p).iter().map(|&i| i as usize).collect::<Vec<usize>>());
     let cutoff = period.cutoff_us;
     let today = crate::timeutil::local_date(cutoff, period.tz);
     // Occasions where attendance was taken (someone marked attended or no-show).
@@ -120,7 +115,8 @@ pub fn build(period: &Period, events: &[Event], res: &Resolution) -> Vec<(&'stat
     let mut unconfirmed = Vec::new();
     let mut no_shows = Vec::new();
     let mut came_once = Vec::new();
-    for (p, idx) in by_person.iter().enumerate() {
+    for (p, idx) in by_person.enumerate() {
+        let idx = idx.as_slice();
         if res.persons[p].organizer || idx.is_empty() {
             continue;
         }

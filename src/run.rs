@@ -250,7 +250,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     });
     let dir = report::publish(&plan.reports_dir(), &m, &run_json).map_err(TurnoutError::Internal)?;
     // Person-level lists for organizers, only when asked for: never in or linked from the report.
-    let action_lists = crate::actions::write(&plan, &period, &ing.events, &res).map_err(|e| {
+    let action_lists = crate::actions::write(&plan, &period, &ing.events, &res, &tl).map_err(|e| {
         TurnoutError::Internal(e.context(format!("cannot write the action lists under {}", plan.restricted_dir().display())))
     })?;
     let summary = report::summary(&m);

@@ -13,7 +13,7 @@ use chrono::{Offset, TimeZone};
 use chrono_tz::Tz;
 
 use crate::config::{Dim, Predicate};
-use crate::schema::{Action, Channel, Event, Precision, Tool};
+use crate::schema::{Action, Channel, Event, Precision, Str, Tool};
 use crate::timeutil;
 
 /// Marks a missing string.
@@ -42,6 +42,10 @@ pub struct Strings {
     /// and a short scan beats hashing.
     recent: [u32; 4],
     recent_next: usize,
+    /// Interned event texts already seen ([`Strings::of`], [`Strings::of_opt`]): interned id →
+    /// this table's id. An integer lookup per event instead of a string hash.
+    of_str: rustc_hash::FxHashMap<u32, u32>,
+    of_opt_str: rustc_hash::FxHashMap<u32, u32>,
 }
 
 impl Strings {
@@ -67,6 +71,29 @@ impl Strings {
         let i = self.texts.len() as u32;
         self.texts.push(s.to_string());
         self.ids.insert(s.to_string(), i);
+        i
+    }
+
+    /// [`Strings::id`] of an interned text.
+    #[inline]
+    pub fn of(&mut self, s: Str) -> u32 {
+        if let Some(&i) = self.of_str.get(&s.id()) {
+            return i;
+        }
+        let i = self.id(&s);
+        self.of_str.insert(s.id(), i);
+        i
+    }
+
+    /// [`Strings::opt`] of an interned text.
+    #[inline]
+    pub fn of_opt(&mut self, s: Option<Str>) -> u32 {
+        let Some(s) = s else { return NONE };
+        if let Some(&i) = self.of_opt_str.get(&s.id()) {
+            return i;
+        }
+        let i = self.opt(Some(&s));
+        self.of_opt_str.insert(s.id(), i);
         i
     }
 
@@ -265,21 +292,24 @@ impl Context {
     pub fn from_events(events: &[Event], tz: Tz) -> Self {
         let n_attrs = events.iter().map(|e| e.attrs.len()).max().unwrap_or(0);
         let mut c = Context::with_capacity(tz, events.len(), n_attrs);
+        // What `push` does, texts looked up by their interned ids (same order of interning, so
+        // the same ids as `push` gives).
         for e in events {
-            let attrs: Vec<Option<&str>> = e.attrs.iter().map(|a| a.as_deref()).collect();
-            c.push(&Row {
-                ts: e.ts,
-                precision: e.precision,
-                action: e.action,
-                channel: e.channel,
-                tool: e.tool,
-                event_id: e.event_id,
-                source: &e.source,
-                context: e.context.as_deref(),
-                occasion: e.occasion.as_deref(),
-                utm: [e.utm_source.as_deref(), e.utm_medium.as_deref(), e.utm_campaign.as_deref()],
-                attrs: &attrs,
-            });
+            c.ts.push(e.ts);
+            c.precision.push(e.precision);
+            c.action.push(e.action);
+            c.channel.push(e.channel);
+            c.tool.push(e.tool);
+            c.event_id.push(e.event_id);
+            c.source.push(c.strings.of(e.source));
+            c.context.push(c.strings.of_opt(e.context));
+            c.utm_source.push(c.strings.of_opt(e.utm_source));
+            c.utm_medium.push(c.strings.of_opt(e.utm_medium));
+            c.utm_campaign.push(c.strings.of_opt(e.utm_campaign));
+            for (a, col) in c.attrs.iter_mut().enumerate() {
+                col.push(c.strings.of_opt(e.attrs.get(a).copied().flatten()));
+            }
+            c.occasion.push(occasion_cell(e.occasion.map(|o| c.strings.of(o))));
         }
         c.finish();
         c

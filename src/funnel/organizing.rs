@@ -183,7 +183,7 @@ pub fn tally(ctx: &Context, timeline: &Timeline, persons: &[Person], period: &Pe
     }
     // Per occasion: counts folded person by person (a person's occasions are few, so their
     // states live in a small local list).
-    let mut occ: std::collections::HashMap<u64, (u32, OccasionTally)> = std::collections::HashMap::new();
+    let mut occ: rustc_hash::FxHashMap<u64, (u32, OccasionTally)> = Default::default();
     let mut mine: Vec<(u64, PersonAt)> = Vec::new();
     for &p in &members {
         mine.clear();

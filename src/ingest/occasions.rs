@@ -160,7 +160,7 @@ pub fn same_day_fallback(plan: &Plan, events: &mut [Event], person_of: &[u32]) -
     let mapped: HashSet<(&str, &str)> = plan.meetings.iter().map(|m| (m.source.as_str(), m.meeting.as_str())).collect();
 
     // Per person: RSVP-type events (index) and attendances (index), in event order.
-    let mut rsvps: HashMap<u32, Vec<usize>> = HashMap::new();
+    let mut rsvps: rustc_hash::FxHashMap<u32, Vec<usize>> = Default::default();
     let mut attendances: Vec<usize> = Vec::new();
     for (i, e) in events.iter().enumerate().take(n) {
         if is_rsvp(e.action) && e.occasion.is_some() {
