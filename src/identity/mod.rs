@@ -1057,7 +1057,7 @@ fn probable(
     // canonical given name with the family initial, so a typo in either still finds the
     // candidate. Queries whose best possible score is under the threshold are not looked up.
     let mut tok_ids: HashMap<String, u32> = HashMap::default();
-    let tokens = |np: &names::NameParts, tok_ids: &mut HashMap<String, u32>, create: bool| -> Vec<u32> {
+    let raw_tokens = |np: &names::NameParts| -> Vec<String> {
         let mut raw: Vec<String> = Vec::with_capacity(4);
         let initial = np.initial.map(String::from).unwrap_or_default();
         for g in names::given_forms(&np.given) {
@@ -1072,19 +1072,28 @@ fn probable(
                 raw.push(format!("g\u{1f}{}\u{1f}", names::canonical_given(g)));
             }
         }
-        let mut out: Vec<u32> = Vec::with_capacity(raw.len());
-        for t in raw {
-            let id = match tok_ids.get(&t) {
-                Some(&id) => id,
-                None if create => {
-                    let id = tok_ids.len() as u32;
-                    tok_ids.insert(t, id);
-                    id
-                }
-                None => continue,
-            };
+        raw
+    };
+    // A name's blocking tokens, numbered (new ones get the next number).
+    let tokens = |np: &names::NameParts, tok_ids: &mut HashMap<String, u32>| -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::with_capacity(4);
+        for t in raw_tokens(np) {
+            let next = tok_ids.len() as u32;
+            let id = *tok_ids.entry(t).or_insert(next);
             if !out.contains(&id) {
                 out.push(id);
+            }
+        }
+        out
+    };
+    // A name's blocking tokens that some anchored name has (the others find no candidate).
+    let known_tokens = |np: &names::NameParts, tok_ids: &HashMap<String, u32>| -> Vec<u32> {
+        let mut out: Vec<u32> = Vec::with_capacity(4);
+        for t in raw_tokens(np) {
+            if let Some(&id) = tok_ids.get(&t) {
+                if !out.contains(&id) {
+                    out.push(id);
+                }
             }
         }
         out
@@ -1093,7 +1102,7 @@ fn probable(
     let mut index: Vec<(u32, u32, u32)> = Vec::new();
     for c in (0..nc as u32).filter(|&c| anchored[c as usize]) {
         for &n in names_of.get(c) {
-            let toks = tokens(&name_list[n as usize], &mut tok_ids, true);
+            let toks = tokens(&name_list[n as usize], &mut tok_ids);
             for &k in corr_of.get(c) {
                 index.extend(toks.iter().map(|&t| (k, t, c)));
             }
@@ -1130,12 +1139,15 @@ fn probable(
         }
     };
     // Decide every query first, then join: decisions do not depend on order.
-    let mut chosen: Vec<(u32, u32, f64, &'static str)> = Vec::new();
-    let mut looked: HashSet<(u32, u32)> = HashSet::default();
-    for q in 0..nc as u32 {
-        if anchored[q as usize] || names_of.get(q).is_empty() {
-            continue;
-        }
+    // Each query is decided on its own (read-only on the index), so the queries are split
+    // across the cores; decisions come back in query order.
+    enum Decision {
+        Nothing,
+        Ambiguous,
+        Weak,
+        Chosen(u32, u32, f64, &'static str),
+    }
+    let decide = |q: u32, looked: &mut HashSet<(u32, u32)>| -> Decision {
         // candidate → (best score, compatible, evidence)
         let mut cands: BTreeMap<u32, (f64, &'static str)> = BTreeMap::new();
         let mut any_agreeing = false;
@@ -1152,7 +1164,7 @@ fn probable(
                 any_agreeing = true;
                 continue;
             }
-            let toks = tokens(np, &mut tok_ids, false);
+            let toks = known_tokens(np, &tok_ids);
             for &k in corr_of.get(q) {
                 for t in &toks {
                     for &(_, _, cand) in lookup(k, *t) {
@@ -1193,14 +1205,41 @@ fn probable(
                 .unwrap_or(false)
         });
         match cands.len() {
-            1 if common => stats.probable_refused_ambiguous += 1,
+            1 if common => Decision::Ambiguous,
             1 => {
                 let (&cand, &(score, evidence)) = cands.iter().next().expect("one");
-                chosen.push((q, cand, score, evidence));
+                Decision::Chosen(q, cand, score, evidence)
             }
-            0 if any_agreeing => stats.probable_refused_weak += 1,
-            0 => {}
-            _ => stats.probable_refused_ambiguous += 1,
+            0 if any_agreeing => Decision::Weak,
+            0 => Decision::Nothing,
+            _ => Decision::Ambiguous,
+        }
+    };
+    let queries: Vec<u32> = (0..nc as u32)
+        .filter(|&q| !anchored[q as usize] && !names_of.get(q).is_empty())
+        .collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let decisions: Vec<Decision> = std::thread::scope(|sc| {
+        let hs: Vec<_> = queries
+            .chunks(queries.len().div_ceil(threads).max(1))
+            .map(|qs| {
+                sc.spawn(|| {
+                    let mut looked: HashSet<(u32, u32)> = HashSet::default();
+                    qs.iter().map(|&q| decide(q, &mut looked)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        hs.into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut chosen: Vec<(u32, u32, f64, &'static str)> = Vec::new();
+    for d in decisions {
+        match d {
+            Decision::Nothing => {}
+            Decision::Ambiguous => stats.probable_refused_ambiguous += 1,
+            Decision::Weak => stats.probable_refused_weak += 1,
+            Decision::Chosen(q, cand, score, evidence) => chosen.push((q, cand, score, evidence)),
         }
     }
     // Two display names of one chat choosing the same person are two people: refuse both.

@@ -548,7 +548,10 @@ struct Organizers {
     phones: Vec<String>,
     names: Vec<String>,
     region: phonenumber::country::Id,
-    name_memo: rustc_hash::FxHashMap<String, bool>,
+    /// Whether a raw phone or name (by interned id) is an organizer's: each distinct value is
+    /// normalised once, however many events carry it.
+    phone_memo: rustc_hash::FxHashMap<u32, bool>,
+    name_memo: rustc_hash::FxHashMap<u32, bool>,
 }
 
 impl Organizers {
@@ -566,6 +569,7 @@ impl Organizers {
             phones,
             names,
             region: source.region,
+            phone_memo: Default::default(),
             name_memo: Default::default(),
         }
     }
@@ -574,20 +578,20 @@ impl Organizers {
         if self.phones.is_empty() && self.names.is_empty() {
             return false;
         }
-        if let (Some(p), false) = (&e.phone, self.phones.is_empty()) {
-            if let Ok(p) = phones.phone(p, self.region) {
-                if self.phones.contains(&p) {
-                    return true;
-                }
+        if let (Some(p), false) = (e.phone, self.phones.is_empty()) {
+            let hit = *self
+                .phone_memo
+                .entry(p.id())
+                .or_insert_with(|| phones.phone(&p, self.region).is_ok_and(|p| self.phones.contains(&p)));
+            if hit {
+                return true;
             }
         }
-        if let (Some(n), false) = (&e.name, self.names.is_empty()) {
-            if let Some(&hit) = self.name_memo.get(n.as_str()) {
-                return hit;
-            }
-            let hit = self.names.contains(&normalize::name(n));
-            self.name_memo.insert(n.to_string(), hit);
-            return hit;
+        if let (Some(n), false) = (e.name, self.names.is_empty()) {
+            return *self
+                .name_memo
+                .entry(n.id())
+                .or_insert_with(|| self.names.contains(&normalize::name(&n)));
         }
         false
     }
