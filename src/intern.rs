@@ -124,6 +124,22 @@ impl Shard {
     }
 }
 
+/// Every text interned so far, by [`Str::id`] (index 0, no text, is `""`): for building columns
+/// that point into one shared copy of the texts.
+pub fn texts() -> Vec<&'static str> {
+    let n = interner().next.load(Ordering::Acquire) as usize;
+    let mut out = Vec::with_capacity(n);
+    out.push("");
+    for i in 1..n {
+        let bucket = (usize::BITS - 1 - i.leading_zeros()) as usize;
+        // A text being interned by another thread right now is not visible yet; no handle to it
+        // can have been given out, so no column can point at it.
+        let text = TABLE[bucket].get().and_then(|slots| slots[i - (1 << bucket)].get().copied());
+        out.push(text.unwrap_or(""));
+    }
+    out
+}
+
 impl std::ops::Deref for Str {
     type Target = str;
     fn deref(&self) -> &str {
@@ -308,6 +324,16 @@ mod tests {
         for (t, h) in texts.iter().zip(&per_thread[0]) {
             assert_eq!(h.as_str(), t);
         }
+    }
+
+    #[test]
+    fn texts_are_listed_by_id() {
+        let a = Str::new("texts listed by id: a");
+        let b = Str::new("texts listed by id: b");
+        let all = texts();
+        assert_eq!(all[0], "");
+        assert_eq!(all[a.id() as usize], "texts listed by id: a");
+        assert_eq!(all[b.id() as usize], "texts listed by id: b");
     }
 
     #[test]

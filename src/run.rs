@@ -153,11 +153,12 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
 
     // The default engine measures the funnels, then writes the tables; a scale-out engine reads
     // the timeline table, so there the tables come first.
-    let ctx = funnel::Context::from_events(&ing.events, plan.timezone);
     let table_steps;
     let (metrics, organizing) = match &opts.engine {
         crate::engine::Engine::Turnout => {
             progress("measuring funnels");
+            // The funnels' columns (about 60 bytes an event) live only while they are measured.
+            let ctx = funnel::Context::from_events(&ing.events, plan.timezone);
             let people: Vec<_> = plan.funnels.iter().map(|f| funnel::people_in(f, &ctx, &tl, &res.persons)).collect();
             let measured = (
                 plan.funnels
@@ -167,6 +168,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
                     .collect::<Vec<_>>(),
                 funnel::organizing::compute(&ctx, &tl, &res.persons, &period, plan.report.cohort_weeks),
             );
+            drop(ctx);
             meter.lap("funnel");
             progress("writing tables");
             table_steps = write_work_tables(&plan, &ing, &res, &tl).map_err(TurnoutError::Internal)?;

@@ -13,7 +13,7 @@ use polars::prelude::*;
 use crate::funnel::PersonFunnel;
 use crate::identity::Resolution;
 use crate::privacy::Pseudonymizer;
-use crate::schema::{col, Event, QuarantinedRow, Str};
+use crate::schema::{col, Action, Channel, Event, Precision, QuarantinedRow, Str, Tool};
 use crate::timeline::Timeline;
 
 fn ts_column(name: &str, v: Vec<i64>) -> Column {
@@ -38,6 +38,10 @@ struct TokenColumn {
     tokens: Vec<String>,
 }
 
+/// Per event, side by side (one cache line, not five, when rows are read in timeline order):
+/// the email, phone, name and tool id token numbers (`u32::MAX` for none) and the person.
+type Slots = [u32; 5];
+
 impl TokenColumn {
     fn build(n: usize, value: impl Fn(usize) -> Option<Str>, token: impl Fn(&str) -> String) -> TokenColumn {
         // Keyed by the interned value's id: one integer hash per event.
@@ -54,16 +58,13 @@ impl TokenColumn {
             .collect();
         TokenColumn { slot, tokens }
     }
+}
 
-    /// The tokens of events `rows`, as a column.
-    fn column(&self, name: &str, rows: &[u32]) -> Column {
-        let cells: Vec<Option<&str>> = rows
-            .iter()
-            .map(|&i| self.slot[i as usize])
-            .map(|s| (s != u32::MAX).then(|| self.tokens[s as usize].as_str()))
-            .collect();
-        Column::new(name.into(), cells)
-    }
+/// A text column of a batch: `values` gathered at `idx` (null where `idx` is). The result's
+/// views point into `values`' buffers: no string is copied per row.
+fn gather(name: &str, values: &StringChunked, idx: Vec<Option<IdxSize>>) -> PolarsResult<Column> {
+    let idx = IdxCa::from_iter_options("idx".into(), idx.into_iter());
+    Ok(values.take(&idx)?.with_name(name.into()).into_series().into())
 }
 
 /// The rows of the `events` and `timeline` tables: the canonical event columns, identifiers
@@ -74,11 +75,15 @@ impl TokenColumn {
 pub struct EventRows<'a> {
     events: &'a [Event],
     attributes: &'a [String],
-    res: &'a Resolution,
-    email: TokenColumn,
-    phone: TokenColumn,
-    name: TokenColumn,
-    external: TokenColumn,
+    slots: Vec<Slots>,
+    /// Every interned text by id ([`crate::intern::texts`]), the four token lists and the
+    /// person ids, each once as a polars string array: a batch's text columns are gathers
+    /// from them.
+    texts: StringChunked,
+    tokens: [StringChunked; 4],
+    person_ids: StringChunked,
+    /// The interned id of each enum value's name, by the value's discriminant.
+    enum_ids: [[u32; 32]; 4],
 }
 
 /// Rows per batch (and per Parquet row group) of the event tables.
@@ -101,14 +106,36 @@ impl<'a> EventRows<'a> {
             let join = |h: std::thread::ScopedJoinHandle<'_, TokenColumn>| h.join().expect("hashing does not panic");
             (join(email), join(phone), join(name), external)
         });
+        // The enums' names as interned texts, so that they are in `texts` too.
+        let mut enum_ids = [[0u32; 32]; 4];
+        for p in Precision::ALL {
+            enum_ids[0][*p as usize] = Str::new(p.as_str()).id();
+        }
+        for t in Tool::ALL {
+            enum_ids[1][*t as usize] = Str::new(t.as_str()).id();
+        }
+        for c in Channel::ALL {
+            enum_ids[2][*c as usize] = Str::new(c.as_str()).id();
+        }
+        for a in Action::ALL {
+            enum_ids[3][*a as usize] = Str::new(a.as_str()).id();
+        }
+        let strings = |v: &[String]| StringChunked::from_iter_values("v".into(), v.iter().map(String::as_str));
+        let tokens = [&email, &phone, &name, &external].map(|t| strings(&t.tokens));
+        let mut slots: Vec<Slots> = res.person_of.iter().map(|&p| [0, 0, 0, 0, p]).collect();
+        for (k, t) in [email, phone, name, external].into_iter().enumerate() {
+            for (s, v) in slots.iter_mut().zip(t.slot) {
+                s[k] = v;
+            }
+        }
         EventRows {
             events,
             attributes,
-            res,
-            email,
-            phone,
-            name,
-            external,
+            texts: StringChunked::from_iter_values("texts".into(), crate::intern::texts().into_iter()),
+            tokens,
+            person_ids: StringChunked::from_iter_values("ids".into(), res.persons.iter().map(|p| p.id.as_str())),
+            enum_ids,
+            slots,
         }
     }
 
@@ -116,72 +143,79 @@ impl<'a> EventRows<'a> {
     /// [`crate::schema::events_schema`].
     pub fn frame(&self, rows: &[u32]) -> PolarsResult<DataFrame> {
         use std::fmt::Write;
-        let (events, res) = (self.events, self.res);
+        let events = self.events;
         let n = rows.len();
-        // One pass over the rows, each event read once into every column (the timeline's rows
-        // are in person order: scattered over the events).
+        // One pass over the rows, each event read once (the timeline's rows are in person
+        // order: scattered over the events), collecting numbers into the shared arrays.
         let mut event_id = Vec::with_capacity(n);
         let mut ts = Vec::with_capacity(n);
         let mut organizer = Vec::with_capacity(n);
-        let mut enums: [Vec<&str>; 5] = std::array::from_fn(|_| Vec::with_capacity(n));
-        let mut texts: [Vec<Option<&str>>; 5] = std::array::from_fn(|_| Vec::with_capacity(n));
-        let mut attrs: Vec<Vec<Option<&str>>> = self.attributes.iter().map(|_| Vec::with_capacity(n)).collect();
+        let text = |s: Option<Str>| s.map(|s| s.id() as IdxSize);
+        // precision, source, tool, channel, action, context, occasion, utm ×3, then attributes
+        let mut texts: Vec<Vec<Option<IdxSize>>> = (0..10 + self.attributes.len()).map(|_| Vec::with_capacity(n)).collect();
+        let mut tokens: [Vec<Option<IdxSize>>; 4] = std::array::from_fn(|_| Vec::with_capacity(n));
         let mut person = Vec::with_capacity(n);
         let mut origin = StringChunkedBuilder::new(col::ORIGIN.into(), n);
         let mut buf = String::new();
+        let [precision_ids, tool_ids, channel_ids, action_ids] = &self.enum_ids;
         for &i in rows {
             let e = &events[i as usize];
             event_id.push(e.event_id);
             ts.push(e.ts);
             organizer.push(e.organizer);
-            for (c, v) in enums.iter_mut().zip([
-                e.precision.as_str(),
-                e.source.as_str(),
-                e.tool.as_str(),
-                e.channel.as_str(),
-                e.action.as_str(),
-            ]) {
+            let cells = [
+                Some(precision_ids[e.precision as usize] as IdxSize),
+                text(Some(e.source)),
+                Some(tool_ids[e.tool as usize] as IdxSize),
+                Some(channel_ids[e.channel as usize] as IdxSize),
+                Some(action_ids[e.action as usize] as IdxSize),
+                text(e.context),
+                text(e.occasion),
+                text(e.utm_source),
+                text(e.utm_medium),
+                text(e.utm_campaign),
+            ];
+            for (c, v) in texts.iter_mut().zip(cells) {
                 c.push(v);
             }
-            for (c, v) in texts
-                .iter_mut()
-                .zip([e.context, e.occasion, e.utm_source, e.utm_medium, e.utm_campaign])
-            {
-                c.push(v.map(Str::as_str));
+            for (a, c) in texts[10..].iter_mut().enumerate() {
+                c.push(text(e.attrs.get(a).copied().flatten()));
             }
-            for (a, c) in attrs.iter_mut().enumerate() {
-                c.push(e.attrs.get(a).copied().flatten().map(Str::as_str));
+            let s = &self.slots[i as usize];
+            for (c, &t) in tokens.iter_mut().zip(&s[..4]) {
+                c.push((t != u32::MAX).then_some(t as IdxSize));
             }
-            person.push(res.persons[res.person_of[i as usize] as usize].id.as_str());
+            person.push(Some(s[4] as IdxSize));
             buf.clear();
             let _ = write!(buf, "{}", e.origin);
             origin.append_value(buf.as_str());
         }
-        let [precision, source, tool, channel, action] = enums;
-        let [context, occasion, utm_source, utm_medium, utm_campaign] = texts;
+        let mut texts = texts.into_iter();
+        let mut next_text = |name: &str| gather(name, &self.texts, texts.next().expect("one list per text column"));
+        let [email, phone, name, external] = tokens;
         let mut cols = vec![
             Column::new(col::EVENT_ID.into(), event_id),
             ts_column(col::TS, ts),
-            Column::new(col::TS_PRECISION.into(), precision),
-            Column::new(col::SOURCE.into(), source),
-            Column::new(col::TOOL.into(), tool),
-            Column::new(col::CHANNEL.into(), channel),
-            Column::new(col::ACTION.into(), action),
-            self.email.column(col::EMAIL, rows),
-            self.phone.column(col::PHONE, rows),
-            self.name.column(col::NAME, rows),
-            self.external.column(col::EXTERNAL_ID, rows),
-            Column::new(col::CONTEXT.into(), context),
-            Column::new(col::OCCASION.into(), occasion),
-            Column::new(col::UTM_SOURCE.into(), utm_source),
-            Column::new(col::UTM_MEDIUM.into(), utm_medium),
-            Column::new(col::UTM_CAMPAIGN.into(), utm_campaign),
+            next_text(col::TS_PRECISION)?,
+            next_text(col::SOURCE)?,
+            next_text(col::TOOL)?,
+            next_text(col::CHANNEL)?,
+            next_text(col::ACTION)?,
+            gather(col::EMAIL, &self.tokens[0], email)?,
+            gather(col::PHONE, &self.tokens[1], phone)?,
+            gather(col::NAME, &self.tokens[2], name)?,
+            gather(col::EXTERNAL_ID, &self.tokens[3], external)?,
+            next_text(col::CONTEXT)?,
+            next_text(col::OCCASION)?,
+            next_text(col::UTM_SOURCE)?,
+            next_text(col::UTM_MEDIUM)?,
+            next_text(col::UTM_CAMPAIGN)?,
             Column::new(col::ORGANIZER.into(), organizer),
             origin.finish().into_series().into(),
-            Column::new(col::PERSON_ID.into(), person),
+            gather(col::PERSON_ID, &self.person_ids, person)?,
         ];
-        for (name, values) in self.attributes.iter().zip(attrs) {
-            cols.push(Column::new(name.as_str().into(), values));
+        for name in self.attributes {
+            cols.push(next_text(name)?);
         }
         let df = DataFrame::new(n, cols)?;
         debug_assert_eq!(df.schema().as_ref(), &crate::schema::events_schema(self.attributes));
