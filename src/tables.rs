@@ -252,11 +252,24 @@ impl<'a> EventRows<'a> {
         let file = std::fs::File::create(path)?;
         crate::privacy::owner_only(path)?;
         let mut w = ParquetWriter::new(file).batched(first.schema())?;
-        w.write_batch(&first)?;
-        drop(first);
-        for at in (BATCH_ROWS..rows.len()).step_by(BATCH_ROWS) {
-            w.write_batch(&batch(at)?)?;
-        }
+        // The next batch is built while this one is encoded (at most one waits in between).
+        std::thread::scope(|sc| -> anyhow::Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<PolarsResult<DataFrame>>(1);
+            sc.spawn(move || {
+                for at in (BATCH_ROWS..rows.len()).step_by(BATCH_ROWS) {
+                    // The writer stopped (it failed): stop building.
+                    if tx.send(batch(at)).is_err() {
+                        break;
+                    }
+                }
+            });
+            w.write_batch(&first)?;
+            drop(first);
+            for df in rx {
+                w.write_batch(&df?)?;
+            }
+            Ok(())
+        })?;
         w.finish()?;
         Ok(())
     }
