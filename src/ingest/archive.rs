@@ -21,8 +21,20 @@ pub fn members(bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
     members_limited(bytes, MAX_MEMBER_BYTES, MAX_TOTAL_BYTES)
 }
 
+/// The members' first `head` bytes (at most): enough to check headers without inflating a
+/// large archive (`turnout check`, the run's preflight).
+pub fn member_heads(bytes: &[u8], head: u64) -> Result<Vec<(String, Vec<u8>)>, String> {
+    read_members(bytes, head, None)
+}
+
 /// [`members`] with explicit limits (tests use small ones).
 pub fn members_limited(bytes: &[u8], max_member: u64, max_total: u64) -> Result<Vec<(String, Vec<u8>)>, String> {
+    read_members(bytes, max_member, Some(max_total))
+}
+
+/// Members inflated up to `max_member` bytes each: an error beyond it when `max_total` is set
+/// (whole members wanted), a cut there when it is not (heads wanted).
+fn read_members(bytes: &[u8], max_member: u64, max_total: Option<u64>) -> Result<Vec<(String, Vec<u8>)>, String> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("not a readable zip archive ({e})"))?;
     let mut out = Vec::new();
     let mut total = 0u64;
@@ -41,6 +53,11 @@ pub fn members_limited(bytes: &[u8], max_member: u64, max_total: u64) -> Result<
             .take(max_member + 1)
             .read_to_end(&mut buf)
             .map_err(|e| format!("cannot inflate member {i} ({e})"))?;
+        let Some(max_total) = max_total else {
+            buf.truncate(max_member as usize);
+            out.push((name, buf));
+            continue;
+        };
         if read as u64 > max_member {
             return Err(format!("member {i} inflates beyond {} MiB (a zip bomb?)", max_member >> 20));
         }
@@ -70,6 +87,21 @@ mod tests {
             }
         }
         w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn heads_are_cut_and_never_a_bomb() {
+        let big = vec![b'x'; 300_000];
+        let z = make(&[("b.txt", b"short"), ("a/_chat.txt", &big)]);
+        let h = member_heads(&z, 1000).unwrap();
+        assert_eq!(
+            h.iter().map(|(n, b)| (n.as_str(), b.len())).collect::<Vec<_>>(),
+            [("a/_chat.txt", 1000), ("b.txt", 5)]
+        );
+        assert!(
+            members_limited(&z, 1000, 1 << 20).is_err(),
+            "whole members over the limit are an error"
+        );
     }
 
     #[test]

@@ -259,10 +259,19 @@ pub struct Ingested {
 /// The inputs a file holds for a parser: the file itself, or the members of a zip archive
 /// (named `archive.zip!member`) when the parser reads archives member by member.
 fn units(parser: &dyn Parser, shown: &str, bytes: Vec<u8>) -> Result<Vec<(String, Vec<u8>)>, Diagnostic> {
+    units_up_to(parser, shown, bytes, None)
+}
+
+/// [`units`], with only the first `head` bytes of each zip member when `head` is set.
+fn units_up_to(parser: &dyn Parser, shown: &str, bytes: Vec<u8>, head: Option<u64>) -> Result<Vec<(String, Vec<u8>)>, Diagnostic> {
     if !(archive::is_zip(&bytes) && parser.expands_zip()) {
         return Ok(vec![(shown.to_string(), bytes)]);
     }
-    let members = archive::members(&bytes).map_err(|e| {
+    let members = match head {
+        Some(h) => archive::member_heads(&bytes, h),
+        None => archive::members(&bytes),
+    }
+    .map_err(|e| {
         Diagnostic::new(shown, 0, 0, format!("cannot read the zip archive: {e}"))
             .hint("re-export the file, or unzip it and point the source's path at the files inside")
     })?;
@@ -501,7 +510,8 @@ pub fn preflight(plan: &Plan) -> Vec<Diagnostic> {
             } else {
                 head
             };
-            match units(parser, &shown, bytes) {
+            // Headers only: a member's first 64 KiB, as for a plain file.
+            match units_up_to(parser, &shown, bytes, Some(64 * 1024)) {
                 Ok(units) => {
                     for (unit, bytes) in units {
                         let input = Input {
