@@ -253,11 +253,111 @@ pub struct Event {
     pub utm_medium: Option<Str>,
     pub utm_campaign: Option<Str>,
     /// Values of the pipeline's declared attributes, in the order the pipeline declares them.
-    pub attrs: Box<[Option<Str>]>,
+    pub attrs: Attrs,
     /// The person this row is about is an organizer declared by the source.
     pub organizer: bool,
     /// Where the record is in its export (shown as `path:line`).
     pub origin: Origin,
+}
+
+/// An event's attribute values: up to three inline (no allocation per event: tens of millions of
+/// events carry them), more on the heap. Reads and writes as a slice.
+#[derive(Clone)]
+pub enum Attrs {
+    Inline(u8, [Option<Str>; 3]),
+    Heap(Box<Vec<Option<Str>>>),
+}
+
+impl Default for Attrs {
+    fn default() -> Self {
+        Attrs::Inline(0, [None; 3])
+    }
+}
+
+impl Attrs {
+    /// `n` values, all none.
+    pub fn nones(n: usize) -> Attrs {
+        match n {
+            0..=3 => Attrs::Inline(n as u8, [None; 3]),
+            _ => Attrs::Heap(Box::new(vec![None; n])),
+        }
+    }
+}
+
+impl FromIterator<Option<Str>> for Attrs {
+    fn from_iter<I: IntoIterator<Item = Option<Str>>>(it: I) -> Attrs {
+        let mut a = Attrs::nones(0);
+        for v in it {
+            a = match a {
+                Attrs::Inline(n, mut x) if n < 3 => {
+                    x[n as usize] = v;
+                    Attrs::Inline(n + 1, x)
+                }
+                Attrs::Inline(_, x) => Attrs::Heap(Box::new(x.into_iter().chain([v]).collect())),
+                Attrs::Heap(mut h) => {
+                    h.push(v);
+                    Attrs::Heap(h)
+                }
+            };
+        }
+        a
+    }
+}
+
+impl From<Vec<Option<Str>>> for Attrs {
+    fn from(v: Vec<Option<Str>>) -> Attrs {
+        match v.len() {
+            n @ 0..=3 => {
+                let mut a = [None; 3];
+                a[..n].copy_from_slice(&v);
+                Attrs::Inline(n as u8, a)
+            }
+            _ => Attrs::Heap(Box::new(v)),
+        }
+    }
+}
+
+impl std::ops::Deref for Attrs {
+    type Target = [Option<Str>];
+    fn deref(&self) -> &[Option<Str>] {
+        match self {
+            Attrs::Inline(n, a) => &a[..*n as usize],
+            Attrs::Heap(v) => v,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Attrs {
+    fn deref_mut(&mut self) -> &mut [Option<Str>] {
+        match self {
+            Attrs::Inline(n, a) => &mut a[..*n as usize],
+            Attrs::Heap(v) => v,
+        }
+    }
+}
+
+impl PartialEq for Attrs {
+    fn eq(&self, other: &Attrs) -> bool {
+        **self == **other
+    }
+}
+
+impl fmt::Debug for Attrs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl serde::Serialize for Attrs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Attrs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Attrs, D::Error> {
+        Ok(Vec::<Option<Str>>::deserialize(d)?.into())
+    }
 }
 
 /// Where a record is in its export: the file as the run shows it (relative to the pipeline's
@@ -345,6 +445,23 @@ pub struct QuarantinedRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attributes_read_as_a_slice_inline_or_not() {
+        for n in 0..6 {
+            let v: Vec<Option<Str>> = (0..n).map(|i| (i % 2 == 0).then(|| Str::new(&format!("site {i}")))).collect();
+            let mut a = Attrs::from(v.clone());
+            assert_eq!(&*a, &v[..]);
+            assert_eq!(matches!(a, Attrs::Inline(..)), n <= 3);
+            assert_eq!(&*v.iter().copied().collect::<Attrs>(), &v[..]);
+            assert_eq!(Attrs::nones(n).len(), n);
+            if n > 0 {
+                a[n - 1] = Some(Str::new("changed"));
+                assert_eq!(a[n - 1], Some(Str::new("changed")));
+            }
+        }
+        assert_eq!(std::mem::size_of::<Attrs>(), 16);
+    }
 
     #[test]
     fn enums_round_trip_through_their_names() {

@@ -143,7 +143,7 @@ impl Stored {
                 utm_source: utm_source?,
                 utm_medium: utm_medium?,
                 utm_campaign: utm_campaign?,
-                attrs: e.attrs.into_iter().map(text).collect::<Option<Vec<_>>>()?.into(),
+                attrs: e.attrs.into_iter().map(text).collect::<Option<crate::schema::Attrs>>()?,
                 organizer: e.organizer,
                 origin: Origin {
                     file: file??,

@@ -201,7 +201,7 @@ impl Sink {
             utm_source: None,
             utm_medium: None,
             utm_campaign: None,
-            attrs: vec![None; n_attrs].into(),
+            attrs: crate::schema::Attrs::nones(n_attrs),
             organizer: false,
             origin: Origin {
                 file: self.shown_str,
