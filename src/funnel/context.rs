@@ -440,6 +440,74 @@ impl Compiled {
 mod tests {
     use super::*;
 
+    /// `from_events` is `push` with texts looked up by interned id: the same columns and the
+    /// same string ids, blank texts and all.
+    #[test]
+    fn from_events_is_push_row_by_row() {
+        use crate::schema::{Attrs, Origin};
+        let tz: Tz = "America/Chicago".parse().unwrap();
+        let texts = ["Store 12", " ", "", "Store 31", "sms"];
+        let events: Vec<Event> = (0..40u64)
+            .map(|i| {
+                let t = |k: u64| (i % k != 0).then(|| Str::new(texts[(i * k % 5) as usize]));
+                Event {
+                    event_id: i,
+                    ts: 1_782_691_200_000_000 + (i as i64) * 7_000_000_000,
+                    precision: Precision::ALL[i as usize % 3],
+                    source: Str::new(["groups", "texts", " "][i as usize % 3]),
+                    tool: Tool::ALL[i as usize % 4],
+                    channel: Channel::ALL[i as usize % 3],
+                    action: Action::ALL[i as usize % Action::ALL.len()],
+                    email: None,
+                    phone: None,
+                    name: None,
+                    external_id: None,
+                    context: t(2),
+                    occasion: t(3),
+                    utm_source: t(5),
+                    utm_medium: t(7),
+                    utm_campaign: t(4),
+                    attrs: Attrs::from(vec![t(3), t(2)]),
+                    organizer: false,
+                    origin: Origin::new("x.csv", i),
+                }
+            })
+            .collect();
+        let fast = Context::from_events(&events, tz);
+        let mut slow = Context::with_capacity(tz, events.len(), 2);
+        for e in &events {
+            let attrs: Vec<Option<&str>> = e.attrs.iter().map(|a| a.as_deref()).collect();
+            slow.push(&Row {
+                ts: e.ts,
+                precision: e.precision,
+                action: e.action,
+                channel: e.channel,
+                tool: e.tool,
+                event_id: e.event_id,
+                source: &e.source,
+                context: e.context.as_deref(),
+                occasion: e.occasion.as_deref(),
+                utm: [e.utm_source.as_deref(), e.utm_medium.as_deref(), e.utm_campaign.as_deref()],
+                attrs: &attrs,
+            });
+        }
+        slow.finish();
+        assert_eq!(fast.source, slow.source);
+        assert_eq!(fast.context, slow.context);
+        assert_eq!(
+            (&fast.utm_source, &fast.utm_medium, &fast.utm_campaign),
+            (&slow.utm_source, &slow.utm_medium, &slow.utm_campaign)
+        );
+        assert_eq!(fast.attrs, slow.attrs);
+        assert_eq!(fast.occasion, slow.occasion);
+        assert_eq!(fast.day, slow.day);
+        assert_eq!(fast.strings.texts, slow.strings.texts);
+        assert!(
+            fast.context.contains(&NONE) && fast.strings.texts.iter().any(|t| t == " "),
+            "blank and missing texts are covered"
+        );
+    }
+
     #[test]
     fn local_days_match_chrono_tz_across_dst() {
         let tz: Tz = "America/Chicago".parse().unwrap();

@@ -394,7 +394,9 @@ fn read_all(plan: &Plan, cache_opts: Option<&CacheOptions>, threads: usize, mut 
     use std::sync::{Condvar, Mutex};
     let jobs: Vec<(&SourcePlan, &std::path::PathBuf)> = plan.sources.iter().flat_map(|s| s.files.iter().map(move |f| (s, f))).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: Mutex<Vec<Option<FileRead>>> = Mutex::new(jobs.iter().map(|_| None).collect());
+    // A reader that panics (a bug) hands its panic over, so the waiting side re-raises it
+    // instead of waiting for a result that never comes.
+    let done: Mutex<Vec<Option<std::thread::Result<FileRead>>>> = Mutex::new(jobs.iter().map(|_| None).collect());
     let ready = Condvar::new();
     // A panicking parser is a bug; the lock is still sound, so carry on and let the panic surface.
     let lock = || done.lock().unwrap_or_else(|p| p.into_inner());
@@ -403,7 +405,7 @@ fn read_all(plan: &Plan, cache_opts: Option<&CacheOptions>, threads: usize, mut 
             sc.spawn(|| loop {
                 let j = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(&(source, path)) = jobs.get(j) else { break };
-                let r = read_file(plan, source, path, cache_opts);
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_file(plan, source, path, cache_opts)));
                 lock()[j] = Some(r);
                 ready.notify_all();
             });
@@ -417,7 +419,7 @@ fn read_all(plan: &Plan, cache_opts: Option<&CacheOptions>, threads: usize, mut 
                 slots = ready.wait(slots).unwrap_or_else(|p| p.into_inner());
             };
             drop(slots);
-            consume(r);
+            consume(r.unwrap_or_else(|p| std::panic::resume_unwind(p)));
         }
     });
 }
