@@ -225,27 +225,35 @@ impl<'a> EventRows<'a> {
     /// Writes `events` (ingest order) to `events_path` and `timeline` (grouped by person, in
     /// time order, with `seq` per person first) to `timeline_path`, [`BATCH_ROWS`] rows at a time.
     pub fn write(&self, tl: &Timeline, events_path: &Path, timeline_path: &Path) -> anyhow::Result<()> {
-        let all: Vec<u32> = (0..self.events.len() as u32).collect();
-        let mut seq = Vec::with_capacity(tl.order.len());
-        for p in 0..tl.persons() {
-            seq.extend(0..tl.person(p).len() as u32);
-        }
         // The two tables are written side by side, one thread each.
         let (events, timeline) = std::thread::scope(|sc| {
-            let events = sc.spawn(|| self.write_batches(events_path, &all, None));
-            let timeline = self.write_batches(timeline_path, &tl.order, Some(&seq));
+            let events = sc.spawn(|| self.write_batches(events_path, self.events.len(), None));
+            let timeline = self.write_batches(timeline_path, tl.order.len(), Some(tl));
             (events.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), timeline)
         });
         events.and(timeline)
     }
 
-    fn write_batches(&self, path: &Path, rows: &[u32], seq: Option<&[u32]>) -> anyhow::Result<()> {
+    /// Writes `n` rows: the events in ingest order, or with `timeline` its rows in its order,
+    /// each with its `seq` (position within its person) first.
+    fn write_batches(&self, path: &Path, n: usize, timeline: Option<&Timeline>) -> anyhow::Result<()> {
         let batch = |at: usize| -> PolarsResult<DataFrame> {
-            let end = (at + BATCH_ROWS).min(rows.len());
-            let mut df = self.frame(&rows[at..end])?;
-            if let Some(seq) = seq {
-                df.insert_column(0, Column::new(col::SEQ.into(), seq[at..end].to_vec()))?;
-            }
+            let end = (at + BATCH_ROWS).min(n);
+            let Some(tl) = timeline else {
+                return self.frame(&(at as u32..end as u32).collect::<Vec<u32>>());
+            };
+            let mut df = self.frame(&tl.order[at..end])?;
+            // `seq` from the persons' offsets: the person holding row `at`, then onwards.
+            let mut p = tl.offsets.partition_point(|&o| o <= at).saturating_sub(1);
+            let seq: Vec<u32> = (at..end)
+                .map(|k| {
+                    while tl.offsets[p + 1] <= k {
+                        p += 1;
+                    }
+                    (k - tl.offsets[p]) as u32
+                })
+                .collect();
+            df.insert_column(0, Column::new(col::SEQ.into(), seq))?;
             Ok(df)
         };
         let first = batch(0)?;
@@ -256,7 +264,7 @@ impl<'a> EventRows<'a> {
         std::thread::scope(|sc| -> anyhow::Result<()> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<PolarsResult<DataFrame>>(1);
             sc.spawn(move || {
-                for at in (BATCH_ROWS..rows.len()).step_by(BATCH_ROWS) {
+                for at in (BATCH_ROWS..n).step_by(BATCH_ROWS) {
                     // The writer stopped (it failed): stop building.
                     if tx.send(batch(at)).is_err() {
                         break;

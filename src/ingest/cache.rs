@@ -9,7 +9,8 @@
 //! organizer tagging and de-duplication happen after the cache, so changing `organizers` needs
 //! no re-parse. The cache holds raw identifiers: its folder and files are owner-only, it is
 //! written aside and renamed (a killed run leaves no half entry), an unreadable entry is parsed
-//! again, and entries no run used are removed at the end of the run.
+//! again, and entries no run used are removed at the end of the run. An entry stores each
+//! distinct text of a file once, events pointing at it by number ([`Stored`]).
 
 use std::path::{Path, PathBuf};
 
@@ -21,7 +22,7 @@ use crate::config::{Plan, SourcePlan};
 use crate::schema::{Action, Channel, Event, Origin, Precision, QuarantinedRow, Str, Tool};
 
 /// What one unit (a file, or a member of a zip) produced.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Unit {
     pub events: Vec<Event>,
     pub identities: Vec<Event>,
