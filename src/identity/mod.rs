@@ -363,12 +363,56 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     // distinct record; `mult[r]` how many records it stands for (counts stay per record).
     let mut recs: Vec<Rec> = Vec::new();
     let mut rec_of: Vec<u32> = Vec::with_capacity(all.len());
-    let mut mult: Vec<u32> = Vec::new();
-    // Per distinct record: normalised email and phone, and whether either was rejected.
-    let mut rec_norm: Vec<(Option<Str>, Option<Str>, [bool; 2])> = Vec::new();
-    let mut distinct: HashMap<([u32; 9], u32), u32> = HashMap::default();
+    // Per distinct signature, everything a repeat needs in one place (one memory access per
+    // event into a table of millions): the record, its count so far, its normalised email and
+    // phone, and whether either was rejected.
+    struct Slot {
+        r: u32,
+        mult: u32,
+        email: Option<Str>,
+        phone: Option<Str>,
+        rejects: [bool; 2],
+    }
+    let mut distinct: HashMap<([u32; 9], u32), Slot> = HashMap::default();
     let mut attr_ids: HashMap<&[Option<Str>], u32> = HashMap::default();
     let id = |s: Option<Str>| s.map_or(0, Str::id);
+
+    // Every distinct raw phone (interned value and region: a bitmap over interned ids finds them)
+    // is validated up front on all cores; the loop below then finds each in the memo.
+    {
+        let mut marks: Vec<(phonenumber::country::Id, Vec<u64>)> = Vec::new();
+        let mut raws = Vec::new();
+        let mut last: Option<(u32, phonenumber::country::Id)> = None;
+        for e in &all {
+            let Some(raw) = e.phone else { continue };
+            let region = match last {
+                Some((s, r)) if s == e.source.id() => r,
+                _ => {
+                    let r = region_of.get(e.source.as_str()).copied().unwrap_or(plan.default_region);
+                    last = Some((e.source.id(), r));
+                    r
+                }
+            };
+            let k = match marks.iter().position(|(r, _)| *r == region) {
+                Some(k) => k,
+                None => {
+                    marks.push((region, Vec::new()));
+                    marks.len() - 1
+                }
+            };
+            let bits = &mut marks[k].1;
+            let (word, bit) = (raw.id() as usize / 64, 1u64 << (raw.id() % 64));
+            if bits.len() <= word {
+                bits.resize(word + 1, 0);
+            }
+            if bits[word] & bit == 0 {
+                bits[word] |= bit;
+                raws.push((raw, region));
+            }
+        }
+        phone_memo.prefill(raws);
+    }
+    lap("phones", &mut timings);
 
     // Step 1: normalise and intern.
     let mut rejected: [u64; 2] = [0, 0];
@@ -399,8 +443,14 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             attrs,
         );
         let next = recs.len() as u32;
-        let r = *distinct.entry(signature).or_insert(next);
-        if r == next {
+        let slot = distinct.entry(signature).or_insert(Slot {
+            r: next,
+            mult: 0,
+            email: None,
+            phone: None,
+            rejects: [false; 2],
+        });
+        if slot.r == next {
             let mut ks: Few<4> = Few::default();
             // Each distinct raw value is normalised and interned once: (normalised, key, provider key).
             let em = e.email.map(|raw| {
@@ -496,7 +546,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
                 }
                 corr.sort_dedup();
             }
-            rec_norm.push((em.map(|(v, _, _)| *v), ph.map(|(v, _)| *v), rejects));
+            (slot.email, slot.phone, slot.rejects) = (em.map(|(v, _, _)| *v), ph.map(|(v, _)| *v), rejects);
             recs.push(Rec {
                 keys: ks,
                 handle,
@@ -504,11 +554,12 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
                 corr,
                 chat,
             });
-            mult.push(0);
         }
-        mult[r as usize] += 1;
+        slot.mult += 1;
+        let Slot {
+            r, email, phone, rejects, ..
+        } = *slot;
         rec_of.push(r);
-        let (email, phone, rejects) = rec_norm[r as usize];
         for (n, bad) in rejected.iter_mut().zip(rejects) {
             *n += u64::from(bad);
         }
@@ -517,7 +568,10 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             norm_phone.push(phone);
         }
     }
-    drop(distinct);
+    let mut mult = vec![0u32; recs.len()];
+    for s in distinct.into_values() {
+        mult[s.r as usize] = s.mult;
+    }
     drop(attr_ids);
 
     for (reason, n) in ["invalid_email", "invalid_phone"].into_iter().zip(rejected) {

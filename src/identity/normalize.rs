@@ -7,6 +7,8 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+use crate::schema::Str;
+
 /// Why an identifier was rejected.
 pub type Reason = &'static str;
 
@@ -123,19 +125,10 @@ impl std::fmt::Debug for PhoneMemo {
 
 impl PhoneMemo {
     pub fn phone(&mut self, raw: &str, region: phonenumber::country::Id) -> Result<String, Reason> {
-        let plain = raw
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-' | '.' | '/' | '\t') || is_invisible(c));
-        if !plain {
+        let Some(key) = memo_key(raw, region) else {
             self.parsed += 1;
             return phone(raw, region);
-        }
-        let visible = raw.trim_matches(|c: char| c.is_whitespace() || is_invisible(c));
-        let key = (
-            visible.starts_with('+'),
-            raw.chars().filter(char::is_ascii_digit).collect::<String>(),
-            region,
-        );
+        };
         if let Some(r) = self.seen.get(&key) {
             self.reused += 1;
             return r.clone();
@@ -145,6 +138,63 @@ impl PhoneMemo {
         self.seen.insert(key, r.clone());
         r
     }
+
+    /// Validates, on all cores, every number among `raws` that the memo has not seen, so that
+    /// the calls to [`PhoneMemo::phone`] that follow find them (and give what they would have
+    /// given alone: validation is a pure function of the memo's key). Validating a number is
+    /// ~5 µs, and a campaign of a million members has about as many numbers.
+    pub fn prefill(&mut self, raws: impl IntoIterator<Item = (Str, phonenumber::country::Id)>) {
+        let mut todo: Vec<((bool, String, phonenumber::country::Id), Str)> = Vec::new();
+        let mut queued: rustc_hash::FxHashSet<(bool, String, phonenumber::country::Id)> = Default::default();
+        for (raw, region) in raws {
+            if let Some(key) = memo_key(raw.as_str(), region) {
+                if !self.seen.contains_key(&key) && queued.insert(key.clone()) {
+                    todo.push((key, raw));
+                }
+            }
+        }
+        drop(queued);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = todo.len().div_ceil(threads).max(1);
+        let results: Vec<Vec<Result<String, Reason>>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = todo
+                .chunks(chunk)
+                .map(|part| {
+                    sc.spawn(move || {
+                        part.iter()
+                            .map(|((_, _, region), raw)| phone(raw.as_str(), *region))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        for ((key, _), r) in todo.into_iter().zip(results.into_iter().flatten()) {
+            self.parsed += 1;
+            self.seen.insert(key, r);
+        }
+    }
+}
+
+/// What libphonenumber reads of a plain number (digits and separators only): whether it starts
+/// with `+`, its digits, and the region. `None` for values with anything else in them (letters:
+/// extensions, vanity numbers), which are parsed every time.
+fn memo_key(raw: &str, region: phonenumber::country::Id) -> Option<(bool, String, phonenumber::country::Id)> {
+    let plain = raw
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-' | '.' | '/' | '\t') || is_invisible(c));
+    if !plain {
+        return None;
+    }
+    let visible = raw.trim_matches(|c: char| c.is_whitespace() || is_invisible(c));
+    Some((
+        visible.starts_with('+'),
+        raw.chars().filter(char::is_ascii_digit).collect::<String>(),
+        region,
+    ))
 }
 
 fn is_invisible(c: char) -> bool {
