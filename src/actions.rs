@@ -120,8 +120,12 @@ pub fn build(period: &Period, events: &[Event], res: &Resolution, tl: &Timeline)
         if res.persons[p].organizer || idx.is_empty() {
             continue;
         }
-        let who = identify(p, idx, events, res);
-        let row = |detail: String| -> Row { [who[0].clone(), who[1].clone(), who[2].clone(), who[3].clone(), detail] };
+        // Who the person is, worked out only for people who make it onto a list (most do not).
+        let who = std::cell::OnceCell::new();
+        let row = |detail: String| -> Row {
+            let [id, name, phone, email] = who.get_or_init(|| identify(p, idx, events, res)).clone();
+            [id, name, phone, email, detail]
+        };
 
         // New and not contacted within 48 hours.
         let first = &events[idx[0]];
