@@ -159,15 +159,27 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
             progress("measuring funnels");
             // The funnels' columns (about 60 bytes an event) live only while they are measured.
             let ctx = funnel::Context::from_events(&ing.events, plan.timezone);
-            let people: Vec<_> = plan.funnels.iter().map(|f| funnel::people_in(f, &ctx, &tl, &res.persons)).collect();
-            let measured = (
-                plan.funnels
+            // Each funnel, and the organizing measures, on a thread of its own: they only read
+            // the context and the timeline. Results are collected in plan order.
+            let (people, measured) = std::thread::scope(|sc| {
+                let (ctx, tl, persons, period) = (&ctx, &tl, &res.persons, &period);
+                let weeks = plan.report.cohort_weeks;
+                let funnels: Vec<_> = plan
+                    .funnels
                     .iter()
-                    .zip(&people)
-                    .map(|(f, p)| funnel::metrics(f, p, &ctx, &tl, &period, plan.report.cohort_weeks))
-                    .collect::<Vec<_>>(),
-                funnel::organizing::compute(&ctx, &tl, &res.persons, &period, plan.report.cohort_weeks),
-            );
+                    .map(|f| {
+                        sc.spawn(move || {
+                            let people = funnel::people_in(f, ctx, tl, persons);
+                            let metrics = funnel::metrics(f, &people, ctx, tl, period, weeks);
+                            (people, metrics)
+                        })
+                    })
+                    .collect();
+                let organizing = funnel::organizing::compute(ctx, tl, persons, period, weeks);
+                let join = |h: std::thread::ScopedJoinHandle<'_, _>| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                let (people, metrics): (Vec<_>, Vec<_>) = funnels.into_iter().map(join).unzip();
+                (people, (metrics, organizing))
+            });
             drop(ctx);
             meter.lap("funnel");
             progress("writing tables");
