@@ -86,9 +86,35 @@ fn interner() -> &'static Interner {
     })
 }
 
+/// Slots of each thread's cache of texts it interned recently (a power of two).
+const RECENT: usize = 4096;
+
+thread_local! {
+    /// Per thread, direct-mapped by the text's hash: (hash, handle id). A parser interns the
+    /// same few hundred texts over and over (a group's name, its members' names and numbers, the
+    /// source and the file); a hit costs one hash and one compare instead of the shard's lock
+    /// and a probe into a table of millions.
+    static RECENT_TEXTS: [std::cell::Cell<(u64, u32)>; RECENT] = const { [const { std::cell::Cell::new((0, 0)) }; RECENT] };
+}
+
 impl Interner {
     fn intern(&self, s: &str) -> Str {
-        let shard = (FxBuildHasher.hash_one(s) as usize) % SHARDS;
+        let hash = FxBuildHasher.hash_one(s);
+        let slot = hash as usize & (RECENT - 1);
+        let recent = RECENT_TEXTS.with(|r| r[slot].get());
+        if let (true, Some(id)) = (recent.0 == hash, NonZeroU32::new(recent.1)) {
+            let h = Str(id);
+            if h.as_str() == s {
+                return h;
+            }
+        }
+        let h = self.intern_shared(s, hash);
+        RECENT_TEXTS.with(|r| r[slot].set((hash, h.0.get())));
+        h
+    }
+
+    fn intern_shared(&self, s: &str, hash: u64) -> Str {
+        let shard = (hash as usize) % SHARDS;
         // A poisoned shard only means another thread panicked mid-insert; the map is still whole.
         let mut shard = self.shards[shard].lock().unwrap_or_else(|p| p.into_inner());
         if let Some(&h) = shard.map.get(s) {

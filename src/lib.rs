@@ -14,6 +14,17 @@
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's options, read before `main` (it overrides the library's weak default).
+/// `oversize_threshold` (default 8 MiB) raised to 32 MiB: blocks between the two (a batch's
+/// column chunks and pages while the event tables are encoded) stay in the ordinary arenas,
+/// which keep freed pages for the next batch, instead of the oversize arena, which hands them
+/// back to the kernel at once so that every batch faulted them in again (about 0.7 s less system
+/// time on a 100k-person run). Larger blocks still go back at once.
+#[cfg(all(feature = "engine", not(target_env = "msvc")))]
+#[export_name = "_rjem_malloc_conf"]
+#[used]
+static MALLOC_CONF: &[u8; 28] = b"oversize_threshold:33554432\0";
+
 pub mod actions;
 #[cfg(feature = "engine")]
 pub mod cli;
