@@ -288,6 +288,46 @@ mod tests {
     }
 
     #[test]
+    fn a_prefilled_memo_answers_as_phone_does_without_parsing_again() {
+        let raws = [
+            "(312) 555-0142",
+            "312-555-0142",
+            "+1 312 555 0142",
+            "\u{202a}+44 20 7946 0958\u{202c}",
+            "020 7946 0958",
+            "12345",
+            "+1 (312) 555-01",
+            "312-555-0142 x12",
+            "(773) 555-0199",
+        ];
+        // Many numbers, so that the validation is split over every core.
+        let many: Vec<String> = (0..500).map(|k| format!("(312) 555-{:04}", 1000 + k)).collect();
+        let mut memo = PhoneMemo::default();
+        let asked: Vec<(Str, Id)> = [Id::US, Id::GB]
+            .into_iter()
+            .flat_map(|r| {
+                raws.iter()
+                    .copied()
+                    .chain(many.iter().map(String::as_str))
+                    .map(move |x| (Str::new(x), r))
+            })
+            .collect();
+        memo.prefill(asked.iter().copied());
+        let parsed = memo.parsed;
+        // Plain numbers only (the extension has letters), each memo key once.
+        let keys: std::collections::HashSet<_> = asked.iter().filter_map(|(x, r)| memo_key(x, *r)).collect();
+        assert_eq!(parsed, keys.len() as u64);
+        for &(raw, region) in &asked {
+            assert_eq!(memo.phone(&raw, region), phone(&raw, region), "{:?} in {region:?}", raw.as_str());
+        }
+        // Only the value with letters was parsed again (once per region).
+        assert_eq!(memo.parsed, parsed + 2);
+        // Prefilling again finds nothing new to validate.
+        memo.prefill(asked.iter().copied());
+        assert_eq!(memo.parsed, parsed + 2);
+    }
+
+    #[test]
     fn phones_to_e164() {
         for raw in [
             "(312) 456-0142",
