@@ -148,7 +148,15 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     let same_day = ingest::occasions::same_day_fallback(&plan, &mut ing.events, &res.person_of);
     meter.lap("identity");
 
-    let tl = timeline::build(&ing.events, &res);
+    // The default engine's funnel columns (about 60 bytes an event) are built alongside the
+    // timeline, on the other core: both only read the events. They live only while the funnels
+    // are measured.
+    let (tl, ctx) = std::thread::scope(|sc| {
+        let ctx = matches!(opts.engine, crate::engine::Engine::Turnout)
+            .then(|| sc.spawn(|| funnel::Context::from_events(&ing.events, plan.timezone)));
+        let tl = timeline::build(&ing.events, &res);
+        (tl, ctx.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))))
+    });
     meter.lap("timeline");
 
     // The default engine measures the funnels, then writes the tables; a scale-out engine reads
@@ -157,8 +165,7 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
     let (metrics, organizing) = match &opts.engine {
         crate::engine::Engine::Turnout => {
             progress("measuring funnels");
-            // The funnels' columns (about 60 bytes an event) live only while they are measured.
-            let ctx = funnel::Context::from_events(&ing.events, plan.timezone);
+            let ctx = ctx.expect("built with the timeline for the default engine");
             // Each funnel, and the organizing measures, on a thread of its own: they only read
             // the context and the timeline. Results are collected in plan order.
             let (people, measured) = std::thread::scope(|sc| {
