@@ -374,13 +374,18 @@ fn given_score(a: &str, b: &str) -> f64 {
     if a == b {
         return 1.0;
     }
-    let fa = given_forms(a);
-    let fb = given_forms(b);
-    if fa.iter().any(|x| fb.contains(x)) {
+    // `given_forms(a)` and `given_forms(b)` share a name, without building either list.
+    let nicks = |g: &str| nick_map().get(g).map_or(&[][..], Vec::as_slice);
+    let (na, nb) = (nicks(a), nicks(b));
+    if std::iter::once(a).chain(na.iter().copied()).any(|x| x == b || nb.contains(&x)) {
         return 0.9;
     }
+    // Short names score 0 whatever their similarity: no need to work it out.
+    if a.len().min(b.len()) < 4 {
+        return 0.0;
+    }
     let s = jw(a, b);
-    if s >= 0.9 && a.len().min(b.len()) >= 4 {
+    if s >= 0.9 {
         s * 0.95
     } else {
         0.0
