@@ -341,7 +341,7 @@ pub fn person_keys_frame(res: &Resolution) -> PolarsResult<DataFrame> {
 }
 
 /// Reads `person_keys` back: key token → person id.
-pub fn read_person_keys(path: &Path) -> anyhow::Result<std::collections::HashMap<String, String>> {
+pub fn read_person_keys(path: &Path) -> anyhow::Result<crate::identity::PreviousIds> {
     let df = read_parquet(path)?;
     let keys = df.column(col::KEY)?.str()?.clone();
     let ids = df.column(col::PERSON_ID)?.str()?.clone();

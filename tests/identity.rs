@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 
 use turnout::config::Plan;
 use turnout::identity::{self, Inputs, Resolution};
@@ -85,7 +84,7 @@ fn key() -> Pseudonymizer {
     Pseudonymizer::new(b"test-key-0123456789abcdef")
 }
 
-fn resolve(plan: &Plan, previous: Option<&HashMap<String, String>>) -> (turnout::ingest::Ingested, Resolution) {
+fn resolve(plan: &Plan, previous: Option<&identity::PreviousIds>) -> (turnout::ingest::Ingested, Resolution) {
     let ing = turnout::ingest::ingest(plan).unwrap_or_else(|e| panic!("{e}"));
     let overrides = turnout::run::load_overrides(plan).unwrap_or_else(|e| panic!("{e}"));
     let res = identity::resolve_with(
@@ -363,7 +362,7 @@ fn ids_stay_when_exports_are_added_and_changes_are_counted() {
     let rosa1 = id(&ing1, &r1, 2);
     let (ana_a, ana_b) = (id(&ing1, &r1, 3), id(&ing1, &r1, 4));
     assert_ne!(ana_a, ana_b, "not linked yet");
-    let previous: HashMap<String, String> = r1
+    let previous: identity::PreviousIds = r1
         .key_tokens
         .iter()
         .map(|(t, p)| (t.clone(), r1.persons[*p as usize].id.clone()))

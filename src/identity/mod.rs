@@ -134,6 +134,10 @@ pub struct Resolution {
     pub timings: Vec<(&'static str, u128)>,
 }
 
+/// The previous run's person ids by key token (`person_keys.parquet`): millions of entries at a
+/// million members, looked up once per key, so hashed with Fx rather than SipHash.
+pub type PreviousIds = rustc_hash::FxHashMap<String, String>;
+
 /// What identity resolution reads besides the plan.
 #[derive(Default)]
 pub struct Inputs<'a> {
@@ -142,7 +146,7 @@ pub struct Inputs<'a> {
     pub identities: &'a [Event],
     pub overrides: &'a [Override],
     /// The previous run's key token → person id.
-    pub previous: Option<&'a std::collections::HashMap<String, String>>,
+    pub previous: Option<&'a PreviousIds>,
     /// Phones already normalised this run (by ingest, matching organizers): reused and added to.
     pub phones: Option<&'a std::cell::RefCell<normalize::PhoneMemo>>,
 }
