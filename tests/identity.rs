@@ -3,7 +3,6 @@
 
 mod common;
 
-
 use turnout::config::Plan;
 use turnout::identity::{self, Inputs, Resolution};
 use turnout::privacy::Pseudonymizer;
