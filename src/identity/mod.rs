@@ -323,6 +323,8 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     let all: Vec<&Event> = events.iter().chain(inputs.identities.iter()).collect();
     let idp = &plan.identity;
     let region_of: HashMap<&str, phonenumber::country::Id> = plan.sources.iter().map(|s| (s.name.as_str(), s.region)).collect();
+    // The region a source's phones without a country code are read in.
+    let region_for = |source: Str| region_of.get(source.as_str()).copied().unwrap_or(plan.default_region);
     let handles: HashMap<&str, bool> = plan.sources.iter().map(|s| (s.name.as_str(), s.names_are_handles())).collect();
     let use_email = idp.match_on.contains(&IdKind::Email);
     let use_phone = idp.match_on.contains(&IdKind::Phone);
@@ -381,41 +383,9 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     let mut attr_ids: HashMap<&[Option<Str>], u32> = HashMap::default();
     let id = |s: Option<Str>| s.map_or(0, Str::id);
 
-    // Every distinct raw phone (interned value and region: a bitmap over interned ids finds them)
-    // is validated up front on all cores; the loop below then finds each in the memo.
-    {
-        let mut marks: Vec<(phonenumber::country::Id, Vec<u64>)> = Vec::new();
-        let mut raws = Vec::new();
-        let mut last: Option<(u32, phonenumber::country::Id)> = None;
-        for e in &all {
-            let Some(raw) = e.phone else { continue };
-            let region = match last {
-                Some((s, r)) if s == e.source.id() => r,
-                _ => {
-                    let r = region_of.get(e.source.as_str()).copied().unwrap_or(plan.default_region);
-                    last = Some((e.source.id(), r));
-                    r
-                }
-            };
-            let k = match marks.iter().position(|(r, _)| *r == region) {
-                Some(k) => k,
-                None => {
-                    marks.push((region, Vec::new()));
-                    marks.len() - 1
-                }
-            };
-            let bits = &mut marks[k].1;
-            let (word, bit) = (raw.id() as usize / 64, 1u64 << (raw.id() % 64));
-            if bits.len() <= word {
-                bits.resize(word + 1, 0);
-            }
-            if bits[word] & bit == 0 {
-                bits[word] |= bit;
-                raws.push((raw, region));
-            }
-        }
-        phone_memo.prefill(raws);
-    }
+    // Every distinct raw phone is validated up front on all cores; the loop below then finds
+    // each in the memo.
+    phone_memo.prefill(distinct_phones(&all, region_for));
     lap("phones", &mut timings);
 
     // Step 1: normalise and intern.
@@ -473,7 +443,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
                     .as_ref()
             });
             let ph = e.phone.map(|raw| {
-                let region = region_of.get(e.source.as_str()).copied().unwrap_or(plan.default_region);
+                let region = region_for(e.source);
                 phone_cache
                     .entry((raw.id(), region))
                     .or_insert_with(|| {
@@ -1063,6 +1033,35 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         name_tokens,
         timings,
     }
+}
+
+/// Every distinct raw phone of `records` with the region it is read in, in first-seen order:
+/// one pass, with a bitmap over interned ids per region (a campaign usually has one region).
+fn distinct_phones(records: &[&Event], region_for: impl Fn(Str) -> phonenumber::country::Id) -> Vec<(Str, phonenumber::country::Id)> {
+    let mut marks: Vec<(phonenumber::country::Id, Vec<u64>)> = Vec::new();
+    let mut out = Vec::new();
+    let mut last: Option<(Str, phonenumber::country::Id)> = None;
+    for e in records {
+        let Some(raw) = e.phone else { continue };
+        let region = match last {
+            Some((s, r)) if s == e.source => r,
+            _ => last.insert((e.source, region_for(e.source))).1,
+        };
+        let k = marks.iter().position(|(r, _)| *r == region).unwrap_or_else(|| {
+            marks.push((region, Vec::new()));
+            marks.len() - 1
+        });
+        let bits = &mut marks[k].1;
+        let (word, bit) = (raw.id() as usize / 64, 1u64 << (raw.id() % 64));
+        if bits.len() <= word {
+            bits.resize(word + 1, 0);
+        }
+        if bits[word] & bit == 0 {
+            bits[word] |= bit;
+            out.push((raw, region));
+        }
+    }
+    out
 }
 
 /// Step 6: a component known only by name (no email, phone or tool id) joins the unique
