@@ -435,6 +435,10 @@ pub fn ingest_with(plan: &Plan, cache_opts: Option<&CacheOptions>) -> Result<Ing
     // Per source, in plan order: its organizers and the event ids already kept.
     let mut sources = plan.sources.iter().flat_map(|s| s.files.iter().map(move |_| s)).peekable();
     let mut current: Option<(&SourcePlan, Organizers, rustc_hash::FxHashSet<u64>)> = None;
+    // Each file's events stay in their own vector until every file is read, then move into
+    // one of exactly the right size: appending as they came grew a vector of gigabytes by
+    // doubling, copying it and faulting fresh pages in at every step (a tenth of a 1M run).
+    let mut chunks: Vec<Vec<Event>> = Vec::new();
     read_all(plan, cache_opts, threads, |read| {
         let source = sources.next().expect("one read per file");
         if current.as_ref().is_none_or(|(s, _, _)| !std::ptr::eq(*s, source)) {
@@ -473,13 +477,19 @@ pub fn ingest_with(plan: &Plan, cache_opts: Option<&CacheOptions>) -> Result<Ing
                     );
                 }
                 unit.identities.retain(|e| seen.insert(e.event_id));
-                out.events.append(&mut unit.events);
+                if !unit.events.is_empty() {
+                    chunks.push(std::mem::take(&mut unit.events));
+                }
                 out.identities.append(&mut unit.identities);
                 out.quarantine.append(&mut unit.quarantine);
                 out.files.push(unit.stats);
             }
         }
     });
+    out.events = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    for mut c in chunks {
+        out.events.append(&mut c);
+    }
     if let Some(c) = cache_opts {
         if errors.is_empty() {
             let _ = cache::prune(&c.dir, &used_keys);
