@@ -64,6 +64,9 @@ struct StoredEvent {
 }
 
 impl Stored {
+    /// The units as stored, built whole in memory: what [`UnitsRef`] writes without building
+    /// it (kept as the tests' reference for the format).
+    #[cfg(test)]
     fn from_units(units: &[Unit]) -> Vec<Stored> {
         units
             .iter()
@@ -161,6 +164,119 @@ impl Stored {
     }
 }
 
+/// Units serialised as `Vec<Stored>`, byte for byte, but streamed: each unit's texts are
+/// numbered in a first pass, then its events are written as they are read. Building the
+/// `Stored` values and the whole entry in memory first (an allocation per event for its
+/// attributes, and a buffer of up to a gigabyte that grew by doubling) was a tenth of ingest.
+struct UnitsRef<'a>(&'a [Unit]);
+
+/// One unit's events as `Vec<StoredEvent>`, texts numbered by `numbers` (text id → 1-based
+/// number).
+struct EventsRef<'a> {
+    events: &'a [Event],
+    numbers: &'a rustc_hash::FxHashMap<u32, u32>,
+}
+
+/// The texts of an event, in [`StoredEvent::texts`] order.
+fn event_texts(e: &Event) -> [Option<Str>; 11] {
+    [
+        Some(e.source),
+        e.email,
+        e.phone,
+        e.name,
+        e.external_id,
+        e.context,
+        e.occasion,
+        e.utm_source,
+        e.utm_medium,
+        e.utm_campaign,
+        Some(e.origin.file),
+    ]
+}
+
+impl Serialize for UnitsRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for u in self.0 {
+            // Numbered in order of first appearance: events, then identities; in each, the
+            // texts in `StoredEvent::texts` order, then the attributes.
+            let mut numbers: rustc_hash::FxHashMap<u32, u32> = Default::default();
+            let mut texts: Vec<&'static str> = Vec::new();
+            for e in u.events.iter().chain(&u.identities) {
+                for t in event_texts(e).into_iter().chain(e.attrs.iter().copied()).flatten() {
+                    numbers.entry(t.id()).or_insert_with(|| {
+                        texts.push(t.as_str());
+                        texts.len() as u32
+                    });
+                }
+            }
+            seq.serialize_element(&StoredRef {
+                texts,
+                events: EventsRef {
+                    events: &u.events,
+                    numbers: &numbers,
+                },
+                identities: EventsRef {
+                    events: &u.identities,
+                    numbers: &numbers,
+                },
+                quarantine: &u.quarantine,
+                stats: &u.stats,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+/// [`Stored`], borrowed.
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    texts: Vec<&'static str>,
+    events: EventsRef<'a>,
+    identities: EventsRef<'a>,
+    quarantine: &'a [QuarantinedRow],
+    stats: &'a FileStats,
+}
+
+impl Serialize for EventsRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeSeq, SerializeStruct};
+        let number = |t: Option<Str>| t.map_or(0, |t| self.numbers[&t.id()]);
+        /// An event's attributes as numbers (`StoredEvent::attrs`).
+        struct Attrs<'b, F: Fn(Option<Str>) -> u32>(&'b [Option<Str>], &'b F);
+        impl<F: Fn(Option<Str>) -> u32> Serialize for Attrs<'_, F> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(|&a| (self.1)(a)))
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.events.len()))?;
+        for e in self.events {
+            /// One event as [`StoredEvent`].
+            struct One<'b, F: Fn(Option<Str>) -> u32>(&'b Event, &'b F);
+            impl<F: Fn(Option<Str>) -> u32> Serialize for One<'_, F> {
+                fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    let (e, number) = (self.0, self.1);
+                    let mut st = s.serialize_struct("StoredEvent", 10)?;
+                    st.serialize_field("event_id", &e.event_id)?;
+                    st.serialize_field("ts", &e.ts)?;
+                    st.serialize_field("precision", &e.precision)?;
+                    st.serialize_field("tool", &e.tool)?;
+                    st.serialize_field("channel", &e.channel)?;
+                    st.serialize_field("action", &e.action)?;
+                    st.serialize_field("organizer", &e.organizer)?;
+                    st.serialize_field("texts", &event_texts(e).map(number))?;
+                    st.serialize_field("attrs", &Attrs(&e.attrs[..], number))?;
+                    st.serialize_field("line", &e.origin.line)?;
+                    st.end()
+                }
+            }
+            seq.serialize_element(&One(e, &number))?;
+        }
+        seq.end()
+    }
+}
+
 /// The cache key of a file with content hash `file_sha256` read as `source`.
 pub fn key(plan: &Plan, source: &SourcePlan, shown: &str, file_sha256: &[u8; 32]) -> String {
     let mut h = Sha256::new();
@@ -204,14 +320,12 @@ pub fn load(dir: &Path, key: &str) -> Option<Vec<Unit>> {
 pub fn store(dir: &Path, key: &str, units: &[Unit]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     crate::privacy::owner_only(dir)?;
-    let bytes = postcard::to_stdvec(&Stored::from_units(units))?;
     let tmp = dir.join(format!(".{key}.tmp"));
     {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
+        let f = std::fs::File::create(&tmp)?;
         crate::privacy::owner_only(&tmp)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
+        let w = postcard::to_io(&UnitsRef(units), std::io::BufWriter::with_capacity(1 << 20, f))?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     }
     std::fs::rename(&tmp, entry(dir, key))?;
     Ok(())
@@ -303,6 +417,22 @@ mod tests {
         let once = |t: &str| bytes.windows(t.len()).filter(|w| *w == t.as_bytes()).count();
         assert_eq!(once("Store 12 Halsted workers"), 1);
         assert_eq!(once("data/groups/WhatsApp Chat with Store 12.txt"), 1);
+    }
+
+    /// The streamed entry is the whole-in-memory serialisation of `Vec<Stored>`, byte for byte:
+    /// entries written before still load, and the format has one definition.
+    #[test]
+    fn a_streamed_entry_is_the_stored_units_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut second = unit();
+        second.events.reverse();
+        second.events[0].attrs = vec![None, Some("night".into()), Some("Store 9".into()), Some("x".into())].into();
+        second.identities.clear();
+        let units = [unit(), second, Unit { events: vec![], ..unit() }];
+        store(dir.path(), "k", &units).unwrap();
+        let bytes = std::fs::read(entry(dir.path(), "k")).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&Stored::from_units(&units)).unwrap());
+        assert_eq!(load(dir.path(), "k").unwrap()[1].events, units[1].events);
     }
 
     #[test]
