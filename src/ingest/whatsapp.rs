@@ -865,6 +865,10 @@ struct Pass {
     /// Small runs (the usual few messages a minute) are counted here, larger ones in `run_keys`.
     run_small: Vec<(u64, u32)>,
     run_keys: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
+    /// Each author as written → (phone, name), as [`person`] reads it: a large group has
+    /// thousands of members, too many for the interner's per-thread cache of recent texts, and
+    /// every message would otherwise look its author up in the table of every text.
+    authors: rustc_hash::FxHashMap<Vec<u8>, (Option<Str>, Option<Str>)>,
 }
 
 /// Keys that are already hashes are used as they are.
@@ -1180,10 +1184,18 @@ fn finish(ctx: &Ctx, p: &mut Pass, pending: Pending) {
             let id = occurrence_id(p, raw, hasher.finish());
             let precision = p.sig.map(Sig::precision).unwrap_or(Precision::Minute);
             let mut e = ctx.event(line, id, precision, Action::MessageSent);
-            match std::str::from_utf8(author) {
-                Ok(a) => set_person(&mut e, a),
-                Err(_) => set_person(&mut e, &String::from_utf8_lossy(author)),
-            }
+            let (phone, name) = match p.authors.get(author) {
+                Some(&known) => known,
+                None => {
+                    let read = match std::str::from_utf8(author) {
+                        Ok(a) => person(a),
+                        Err(_) => person(&String::from_utf8_lossy(author)),
+                    };
+                    p.authors.insert(author.to_vec(), read);
+                    read
+                }
+            };
+            (e.phone, e.name) = (phone, name);
             push_event(p, e, raw, id);
         }
     }
@@ -1537,6 +1549,14 @@ fn is_mark_bytes(b: &[u8]) -> bool {
 /// An author or a person named in a notice: a formatted phone number goes to `phone`, anything
 /// else (contact name, `~ PushName`) to `name`, as written.
 fn set_person(e: &mut Event, raw: &str) {
+    match person(raw) {
+        (Some(phone), _) => e.phone = Some(phone),
+        (None, name) => e.name = name,
+    }
+}
+
+/// Who a sender as written is: (a phone, none) when it is a number, else (none, a name).
+fn person(raw: &str) -> (Option<Str>, Option<Str>) {
     let s = trim_marks(raw);
     if s.starts_with('+') {
         let mut digits = 0;
@@ -1549,15 +1569,15 @@ fn set_person(e: &mut Event, raw: &str) {
             }
         });
         if phone_like && (7..=15).contains(&digits) {
-            e.phone = Some(if s.chars().any(is_mark) {
+            let phone = if s.chars().any(is_mark) {
                 Str::new(&s.chars().filter(|c| !is_mark(*c)).collect::<String>())
             } else {
                 Str::new(s)
-            });
-            return;
+            };
+            return (Some(phone), None);
         }
     }
-    e.name = Some(Str::new(s));
+    (None, Some(Str::new(s)))
 }
 
 // ---------------------------------------------------------------------------------------------
