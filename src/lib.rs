@@ -21,15 +21,14 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// back to the kernel at once so that every batch faulted them in again (about 0.7 s less system
 /// time on a 100k-person run). Larger blocks still go back at once.
 ///
-/// `thp:always` and `metadata_thp:always`: jemalloc asks for transparent huge pages (2 MiB) for
-/// its memory (`madvise`, which is what most Linux systems are set to honour). Identity's hash
-/// tables, the timeline's order and the funnel read gigabytes at random; with 4 KiB pages
-/// nearly every read also missed the TLB. A 100k-person run took about 45% less user time,
-/// for about 15% more resident memory.
+/// Transparent huge pages (`thp:always`) were tried and left off: with vectors no longer grown
+/// by doubling they gained about 5% on a 1M-person run and nothing at 100k, cost 3-15% more
+/// resident memory, and made polars' Parquet reading (the funnel benchmark) 1.5x slower,
+/// since every fault then clears 2 MiB.
 #[cfg(all(feature = "engine", not(target_env = "msvc")))]
 #[export_name = "_rjem_malloc_conf"]
 #[used]
-static MALLOC_CONF: &[u8; 59] = b"oversize_threshold:33554432,thp:always,metadata_thp:always\0";
+static MALLOC_CONF: &[u8; 28] = b"oversize_threshold:33554432\0";
 
 pub mod actions;
 #[cfg(feature = "engine")]
