@@ -2,7 +2,9 @@
 //!
 //! Takes: events, the identity resolution, timelines and funnel results. Gives: polars
 //! `DataFrame`s whose column names and types come from `schema`, and Parquet files other tools
-//! (DuckDB, Spark, pandas) can read. Promises: this is one of the few places that call polars,
+//! (DuckDB, Spark, pandas) can read; the `events` and `timeline` tables go to polars' Parquet
+//! encoder as arrow arrays, their text columns already dictionary-encoded, and read back as
+//! plain strings. Promises: this is one of the few places that call polars,
 //! and every person-level table it builds carries keyed pseudonyms (see `privacy`) — never a raw
 //! phone, email or name.
 

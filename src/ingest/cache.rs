@@ -88,20 +88,7 @@ impl Stored {
                     channel: e.channel,
                     action: e.action,
                     organizer: e.organizer,
-                    texts: [
-                        Some(e.source),
-                        e.email,
-                        e.phone,
-                        e.name,
-                        e.external_id,
-                        e.context,
-                        e.occasion,
-                        e.utm_source,
-                        e.utm_medium,
-                        e.utm_campaign,
-                        Some(e.origin.file),
-                    ]
-                    .map(&mut number),
+                    texts: event_texts(e).map(&mut number),
                     attrs: e.attrs.iter().map(|a| number(*a)).collect(),
                     line: e.origin.line,
                 };
