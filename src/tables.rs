@@ -185,20 +185,64 @@ pub struct EventRows<'a> {
     enum_ids: [[u32; 32]; 4],
 }
 
-/// How many rows ahead [`EventRows::batch`] asks for the memory it will read.
-const PREFETCH_AHEAD: usize = 8;
+/// Rows [`EventRows::batch`] copies out of their events at a time (about 400 KiB of
+/// [`Gathered`]: they stay in the core's cache until they are turned into cells).
+const GATHER_ROWS: usize = 4096;
 
-/// A hint to the CPU that `x` will be read soon (no effect on what the program computes).
-#[inline(always)]
-fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint; it reads nothing and cannot fault, and `x` is a valid
-    // reference anyway.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((x as *const T).cast::<i8>());
+/// Attributes [`Gathered`] copies; more (a rare pipeline) are read from the event itself.
+const INLINE_ATTRS: usize = 3;
+
+/// What a row of the event tables takes from its event and its slots: the text cells as
+/// interned ids (`u32::MAX` for none; no text has that id), in the columns' order.
+struct Gathered {
+    event_id: u64,
+    ts: i64,
+    line: u64,
+    /// precision, source, tool, channel, action, context, occasion, utm ×3, the first
+    /// [`INLINE_ATTRS`] attributes
+    cells: [u32; 10 + INLINE_ATTRS],
+    file: u32,
+    organizer: bool,
+    slots: Slots,
+}
+
+impl Gathered {
+    #[inline(always)]
+    fn of(e: &Event, slots: &Slots, enum_ids: &[[u32; 32]; 4]) -> Gathered {
+        let text = |s: Option<Str>| s.map_or(u32::MAX, Str::id);
+        let attrs: &[Option<Str>] = &e.attrs;
+        let attr = |a: usize| attrs.get(a).copied().flatten().map_or(u32::MAX, Str::id);
+        let [precision_ids, tool_ids, channel_ids, action_ids] = enum_ids;
+        Gathered {
+            event_id: e.event_id,
+            ts: e.ts,
+            line: e.origin.line,
+            cells: [
+                precision_ids[e.precision as usize],
+                e.source.id(),
+                tool_ids[e.tool as usize],
+                channel_ids[e.channel as usize],
+                action_ids[e.action as usize],
+                text(e.context),
+                text(e.occasion),
+                text(e.utm_source),
+                text(e.utm_medium),
+                text(e.utm_campaign),
+                attr(0),
+                attr(1),
+                attr(2),
+            ],
+            file: e.origin.file.id(),
+            organizer: e.organizer,
+            slots: *slots,
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
+}
+
+/// A gathered cell as a dictionary column takes it.
+#[inline(always)]
+fn cell(v: u32) -> Option<u32> {
+    (v != u32::MAX).then_some(v)
 }
 
 /// Rows per batch (and per Parquet row group) of the event tables.
@@ -272,8 +316,6 @@ impl<'a> EventRows<'a> {
     fn batch(&self, rows: &[u32], seq: Option<Vec<u32>>, schema: &ArrowSchema) -> PolarsResult<Vec<ArrayRef>> {
         let events = self.events;
         let n = rows.len();
-        // One pass over the rows, each event read once (the timeline's rows are in person
-        // order: scattered over the events).
         let mut event_id = Vec::with_capacity(n);
         let mut ts = Vec::with_capacity(n);
         let mut organizer = Vec::with_capacity(n);
@@ -283,45 +325,39 @@ impl<'a> EventRows<'a> {
         let mut person = DictColumn::with_capacity(n);
         let mut origin = MutableBinaryViewArray::<str>::with_capacity(n);
         let mut buf = String::new();
-        let [precision_ids, tool_ids, channel_ids, action_ids] = &self.enum_ids;
-        let text = |s: Option<Str>| s.map(Str::id);
-        for (k, &i) in rows.iter().enumerate() {
-            // The timeline's rows are scattered over the events: ask for a row's event and slots
-            // a few rows ahead, so they are in cache when their turn comes.
-            if let Some(&ahead) = rows.get(k + PREFETCH_AHEAD) {
-                prefetch(&events[ahead as usize]);
-                prefetch(&self.slots[ahead as usize]);
+        // The timeline's rows are scattered over the events (gigabytes at a million members):
+        // each piece of rows is first copied out of its events into `gathered` by a loop that
+        // does nothing else, so the processor overlaps those reads, and then turned into cells
+        // from there (a loop with dictionary lookups and branches would wait for each read).
+        let mut gathered: Vec<Gathered> = Vec::with_capacity(GATHER_ROWS.min(n));
+        for piece in rows.chunks(GATHER_ROWS) {
+            gathered.clear();
+            gathered.extend(
+                piece
+                    .iter()
+                    .map(|&i| Gathered::of(&events[i as usize], &self.slots[i as usize], &self.enum_ids)),
+            );
+            for (g, &i) in gathered.iter().zip(piece) {
+                event_id.push(g.event_id);
+                ts.push(g.ts);
+                organizer.push(g.organizer);
+                for (c, &v) in texts.iter_mut().zip(&g.cells) {
+                    c.push(cell(v));
+                }
+                if self.attributes.len() > INLINE_ATTRS {
+                    let attrs = &events[i as usize].attrs;
+                    for (a, c) in texts[10 + INLINE_ATTRS..].iter_mut().enumerate() {
+                        c.push(attrs.get(INLINE_ATTRS + a).copied().flatten().map(Str::id));
+                    }
+                }
+                for (c, &t) in tokens.iter_mut().zip(&g.slots[..4]) {
+                    c.push(cell(t));
+                }
+                person.push(Some(g.slots[4]));
+                buf.clear();
+                push_origin(&mut buf, self.texts[g.file as usize], g.line);
+                origin.push_value(buf.as_str());
             }
-            let e = &events[i as usize];
-            event_id.push(e.event_id);
-            ts.push(e.ts);
-            organizer.push(e.organizer);
-            let cells = [
-                Some(precision_ids[e.precision as usize]),
-                Some(e.source.id()),
-                Some(tool_ids[e.tool as usize]),
-                Some(channel_ids[e.channel as usize]),
-                Some(action_ids[e.action as usize]),
-                text(e.context),
-                text(e.occasion),
-                text(e.utm_source),
-                text(e.utm_medium),
-                text(e.utm_campaign),
-            ];
-            for (c, v) in texts.iter_mut().zip(cells) {
-                c.push(v);
-            }
-            for (a, c) in texts[10..].iter_mut().enumerate() {
-                c.push(text(e.attrs.get(a).copied().flatten()));
-            }
-            let s = &self.slots[i as usize];
-            for (c, &t) in tokens.iter_mut().zip(&s[..4]) {
-                c.push((t != u32::MAX).then_some(t));
-            }
-            person.push(Some(s[4]));
-            buf.clear();
-            push_origin(&mut buf, self.texts[e.origin.file.id() as usize], e.origin.line);
-            origin.push_value(buf.as_str());
         }
         let fields: Vec<&ArrowDataType> = schema.iter_values().map(|f| &f.dtype).collect();
         let mut out: Vec<ArrayRef> = Vec::with_capacity(fields.len());
@@ -696,7 +732,9 @@ mod tests {
     #[test]
     fn batched_event_tables_read_back_as_the_plain_frame_would() {
         let pseudo = Pseudonymizer::new(b"k0123456789abcdef");
-        let n = 3000;
+        // Row groups of 4,500 rows: each is gathered in two pieces (GATHER_ROWS).
+        let (n, group) = (10_000, 4_500);
+        assert!(group > GATHER_ROWS && n > 2 * group);
         let events: Vec<Event> = (0..n)
             .map(|i| {
                 let mut e = rosa();
@@ -711,11 +749,15 @@ mod tests {
                 // Nearly every context differs (the plain-strings path); the occasion is null in
                 // some row groups only; the campaign is never set.
                 e.context = Some(format!("thread {}", if i % 10 == 0 { 0 } else { i }).as_str().into());
-                e.occasion = (i >= 1000).then(|| format!("meeting {}", i % 3).as_str().into());
+                e.occasion = (i >= 5000).then(|| format!("meeting {}", i % 3).as_str().into());
                 e.utm_source = (i % 11 == 0).then(|| "flyer".into());
+                // More attributes than are gathered with the row (INLINE_ATTRS).
                 e.attrs = vec![
                     Some(format!("Store {}", i % 13).as_str().into()),
                     (i % 4 == 0).then(|| "night".into()),
+                    None,
+                    (i % 3 == 0).then(|| format!("steward {}", i % 8).as_str().into()),
+                    Some(format!("local {}", i % 2).as_str().into()),
                 ]
                 .into();
                 e.organizer = i % 17 == 0;
@@ -731,10 +773,10 @@ mod tests {
             norm_phone: events.iter().map(|_| None).collect(),
             ..Default::default()
         };
-        let attrs = vec!["worksite".to_string(), "shift".to_string()];
+        let attrs: Vec<String> = ["worksite", "shift", "unit", "steward", "local"].map(String::from).into();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("events.parquet");
-        write_events(&path, &events, &attrs, &res, &pseudo, 700).unwrap();
+        write_events(&path, &events, &attrs, &res, &pseudo, group).unwrap();
         let got = read_parquet(&path).unwrap();
 
         // The plain way, cell by cell from the events.
@@ -769,6 +811,9 @@ mod tests {
                 s(col::PERSON_ID, all(&|i, _| Some(res.persons[res.person_of[i] as usize].id.clone()))),
                 s("worksite", all(&|_, e| opt(e.attrs.get(0).copied().flatten()))),
                 s("shift", all(&|_, e| opt(e.attrs.get(1).copied().flatten()))),
+                s("unit", all(&|_, e| opt(e.attrs.get(2).copied().flatten()))),
+                s("steward", all(&|_, e| opt(e.attrs.get(3).copied().flatten()))),
+                s("local", all(&|_, e| opt(e.attrs.get(4).copied().flatten()))),
             ],
         )
         .unwrap();
@@ -787,7 +832,8 @@ mod tests {
         // nearly all different values, and a column null in its first row groups only.
         assert!(got.column(col::EMAIL).unwrap().null_count() > 0);
         assert!(got.column(col::CONTEXT).unwrap().n_unique().unwrap() * 4 > n * 3);
-        assert_eq!(got.column(col::OCCASION).unwrap().null_count(), 1000);
+        assert_eq!(got.column(col::OCCASION).unwrap().null_count(), 5000);
+        assert_eq!(got.column("steward").unwrap().n_unique().unwrap(), 9);
         assert_eq!(got.column(col::UTM_CAMPAIGN).unwrap().null_count(), n);
     }
 }
