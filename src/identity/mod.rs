@@ -1249,7 +1249,9 @@ fn probable(
         Weak,
         Chosen(u32, u32, f64, &'static str),
     }
-    let decide = |q: u32, looked: &mut HashSet<(u32, u32)>| -> Decision {
+    // `sims`: each thread's scores of (query name, candidate name) pairs so far; a display
+    // name shown in several chats meets the same candidates' names again.
+    let decide = |q: u32, looked: &mut HashSet<(u32, u32)>, sims: &mut HashMap<(u32, u32), Option<f64>>| -> Decision {
         // candidate → (best score, compatible, evidence)
         let mut cands: BTreeMap<u32, (f64, &'static str)> = BTreeMap::new();
         let mut any_agreeing = false;
@@ -1281,9 +1283,12 @@ fn probable(
                         let best = names_of
                             .get(cand)
                             .iter()
-                            .map(|m| names::similarity(np, &name_list[*m as usize]))
-                            .filter(|s| s.compatible)
-                            .map(|s| s.score)
+                            .filter_map(|&m| {
+                                *sims.entry((n, m)).or_insert_with(|| {
+                                    let s = names::similarity(np, &name_list[m as usize]);
+                                    s.compatible.then_some(s.score)
+                                })
+                            })
                             .fold(f64::NAN, f64::max);
                         if best.is_nan() {
                             continue;
@@ -1327,7 +1332,8 @@ fn probable(
             .map(|qs| {
                 sc.spawn(|| {
                     let mut looked: HashSet<(u32, u32)> = HashSet::default();
-                    qs.iter().map(|&q| decide(q, &mut looked)).collect::<Vec<_>>()
+                    let mut sims: HashMap<(u32, u32), Option<f64>> = HashMap::default();
+                    qs.iter().map(|&q| decide(q, &mut looked, &mut sims)).collect::<Vec<_>>()
                 })
             })
             .collect();
