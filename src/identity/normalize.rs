@@ -168,12 +168,11 @@ impl PhoneMemo {
         self.prefill(raws.iter().copied());
         let seen = &self.seen;
         let out = super::on_all_cores(raws, |&(raw, region)| {
-            let memoised = memo_key(raw.as_str(), region).and_then(|key| seen.get(&key));
-            let r = match memoised {
-                Some(r) => r.clone(),
-                None => phone(raw.as_str(), region),
-            };
-            (memoised.is_some(), r.map(|v| if v == raw.as_str() { raw } else { Str::new(&v) }))
+            let text = |v: &str| if v == raw.as_str() { raw } else { Str::new(v) };
+            match memo_key(raw.as_str(), region).and_then(|key| seen.get(&key)) {
+                Some(r) => (true, r.as_deref().map(text).map_err(|e| *e)),
+                None => (false, phone(raw.as_str(), region).as_deref().map(text).map_err(|e| *e)),
+            }
         });
         let reused = out.iter().filter(|(memoised, _)| *memoised).count() as u64;
         self.reused += reused;
