@@ -205,26 +205,6 @@ fn strong(kind: u8) -> bool {
     matches!(kind, KIND_EMAIL | KIND_PHONE | KIND_EXT | KIND_EMAIL_PROVIDER)
 }
 
-/// `f` of each item, in order, the items split evenly over every core (at most 8 threads):
-/// for the pure, per-distinct-value work (validating numbers, normalising addresses, keyed
-/// hashes) that would otherwise run on one core.
-pub(crate) fn on_all_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let chunk = items.len().div_ceil(threads).max(1);
-    let f = &f;
-    std::thread::scope(|sc| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| sc.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for h in handles {
-            out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        }
-        out
-    })
-}
-
 /// Interned keys: (kind, value) → node.
 #[derive(Default)]
 struct Keys {
@@ -403,30 +383,9 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     let mut attr_ids: HashMap<&[Option<Str>], u32> = HashMap::default();
     let id = |s: Option<Str>| s.map_or(0, Str::id);
 
-    // Every distinct raw email and phone is normalised up front on all cores (a pure function
-    // of the value; the normalised texts are interned there too); the loop below takes each
-    // result when it first meets the value, and gives it its key then, in first-seen order.
-    let provider_rules = use_email && idp.email_provider_rules;
-    let normalise_email = |raw: Str| {
-        normalize::email(&raw).map(|v| {
-            let provider = provider_rules.then(|| normalize::email_provider_key(&v)).flatten();
-            (if v == raw.as_str() { raw } else { Str::new(&v) }, provider)
-        })
-    };
-    let emails = distinct_emails(&all);
-    let mut email_norm: HashMap<u32, Result<(Str, Option<String>), &'static str>> = emails
-        .iter()
-        .zip(on_all_cores(&emails, |&raw| normalise_email(raw)))
-        .map(|(raw, r)| (raw.id(), r))
-        .collect();
-    drop(emails);
-    let phones = distinct_phones(&all, region_for);
-    let mut phone_norm: HashMap<(u32, phonenumber::country::Id), Result<Str, &'static str>> = phones
-        .iter()
-        .zip(phone_memo.normalised(&phones))
-        .map(|((raw, region), r)| ((raw.id(), *region), r))
-        .collect();
-    drop(phones);
+    // Every distinct raw phone is validated up front on all cores; the loop below then finds
+    // each in the memo.
+    phone_memo.prefill(distinct_phones(&all, region_for));
     lap("phones", &mut timings);
 
     // Step 1: normalise and intern.
@@ -472,11 +431,13 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
                 email_cache
                     .entry(raw.id())
                     .or_insert_with(|| {
-                        let normalised = email_norm.remove(&raw.id()).unwrap_or_else(|| normalise_email(raw));
-                        normalised.map(|(v, provider)| {
+                        normalize::email(&raw).map(|v| {
                             let k = use_email.then(|| keys.intern_str(KIND_EMAIL, &v, &mut uf));
-                            let pk = provider.map(|p| keys.intern(KIND_EMAIL_PROVIDER, p, &mut uf));
-                            (v, k, pk)
+                            let pk = (use_email && idp.email_provider_rules)
+                                .then(|| normalize::email_provider_key(&v))
+                                .flatten()
+                                .map(|p| keys.intern(KIND_EMAIL_PROVIDER, p, &mut uf));
+                            (Str::new(&v), k, pk)
                         })
                     })
                     .as_ref()
@@ -486,10 +447,10 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
                 phone_cache
                     .entry((raw.id(), region))
                     .or_insert_with(|| {
-                        let normalised = phone_norm
-                            .remove(&(raw.id(), region))
-                            .unwrap_or_else(|| phone_memo.phone(&raw, region).map(|v| Str::new(&v)));
-                        normalised.map(|v| (v, use_phone.then(|| keys.intern_str(KIND_PHONE, &v, &mut uf))))
+                        phone_memo.phone(&raw, region).map(|v| {
+                            let k = use_phone.then(|| keys.intern_str(KIND_PHONE, &v, &mut uf));
+                            (Str::new(&v), k)
+                        })
                     })
                     .as_ref()
             });
@@ -889,8 +850,19 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     }
     // Keyed tokens of every key of every person, hashed on every core (HMAC is the cost here).
     let mut token_cache: Vec<String> = vec![String::new(); n_keys];
-    for (&k, t) in grouped.iter().zip(on_all_cores(&grouped, |&k| token_of(k))) {
-        token_cache[k as usize] = t;
+    {
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+        let chunk = grouped.len().div_ceil(threads).max(1);
+        let computed: Vec<Vec<String>> = std::thread::scope(|sc| {
+            let hs: Vec<_> = grouped
+                .chunks(chunk)
+                .map(|c| sc.spawn(|| c.iter().map(|&k| token_of(k)).collect::<Vec<String>>()))
+                .collect();
+            hs.into_iter().map(|h| h.join().expect("hashing does not panic")).collect()
+        });
+        for (&k, t) in grouped.iter().zip(computed.into_iter().flatten()) {
+            token_cache[k as usize] = t;
+        }
     }
     let mut key_tokens: Vec<(String, u32)> = Vec::with_capacity(grouped.len());
     for (i, (_, _, range)) in roots.iter().enumerate() {
@@ -1061,23 +1033,6 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         name_tokens,
         timings,
     }
-}
-
-/// Every distinct raw email of `records`, in first-seen order (a bitmap over interned ids).
-fn distinct_emails(records: &[&Event]) -> Vec<Str> {
-    let mut seen: Vec<u64> = Vec::new();
-    let mut out = Vec::new();
-    for raw in records.iter().filter_map(|e| e.email) {
-        let (word, bit) = (raw.id() as usize / 64, 1u64 << (raw.id() % 64));
-        if seen.len() <= word {
-            seen.resize(word + 1, 0);
-        }
-        if seen[word] & bit == 0 {
-            seen[word] |= bit;
-            out.push(raw);
-        }
-    }
-    out
 }
 
 /// Every distinct raw phone of `records` with the region it is read in, in first-seen order:

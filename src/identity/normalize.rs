@@ -154,30 +154,28 @@ impl PhoneMemo {
             }
         }
         drop(queued);
-        let results = super::on_all_cores(&todo, |((_, _, region), raw)| phone(raw.as_str(), *region));
-        for ((key, _), r) in todo.into_iter().zip(results) {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = todo.len().div_ceil(threads).max(1);
+        let results: Vec<Vec<Result<String, Reason>>> = std::thread::scope(|sc| {
+            let handles: Vec<_> = todo
+                .chunks(chunk)
+                .map(|part| {
+                    sc.spawn(move || {
+                        part.iter()
+                            .map(|((_, _, region), raw)| phone(raw.as_str(), *region))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        for ((key, _), r) in todo.into_iter().zip(results.into_iter().flatten()) {
             self.parsed += 1;
             self.seen.insert(key, r);
         }
-    }
-
-    /// [`PhoneMemo::phone`] of each of `raws` (distinct), as interned texts, on all cores: what
-    /// identity keeps of a number. Numbers with letters in them (extensions), which the memo
-    /// does not hold, are parsed here.
-    pub fn normalised(&mut self, raws: &[(Str, phonenumber::country::Id)]) -> Vec<Result<Str, Reason>> {
-        self.prefill(raws.iter().copied());
-        let seen = &self.seen;
-        let out = super::on_all_cores(raws, |&(raw, region)| {
-            let text = |v: &str| if v == raw.as_str() { raw } else { Str::new(v) };
-            match memo_key(raw.as_str(), region).and_then(|key| seen.get(&key)) {
-                Some(r) => (true, r.as_deref().map(text).map_err(|e| *e)),
-                None => (false, phone(raw.as_str(), region).as_deref().map(text).map_err(|e| *e)),
-            }
-        });
-        let reused = out.iter().filter(|(memoised, _)| *memoised).count() as u64;
-        self.reused += reused;
-        self.parsed += out.len() as u64 - reused;
-        out.into_iter().map(|(_, r)| r).collect()
     }
 }
 
@@ -327,32 +325,6 @@ mod tests {
         // Prefilling again finds nothing new to validate.
         memo.prefill(asked.iter().copied());
         assert_eq!(memo.parsed, parsed + 2);
-    }
-
-    #[test]
-    fn numbers_normalised_on_all_cores_are_what_phone_gives_in_order() {
-        let mut asked: Vec<(Str, Id)> = (0..300)
-            .map(|k| (Str::new(&format!("(312) 555-{:04}", 2000 + k)), Id::US))
-            .collect();
-        // Already E.164 (kept as the same text), invalid, with letters (not memoised), foreign.
-        for (raw, region) in [
-            ("+13125550142", Id::US),
-            ("12345", Id::US),
-            ("312-555-0142 x12", Id::US),
-            ("020 7946 0958", Id::GB),
-        ] {
-            asked.insert(asked.len() / 2, (Str::new(raw), region));
-        }
-        let mut memo = PhoneMemo::default();
-        let got = memo.normalised(&asked);
-        assert_eq!(got.len(), asked.len());
-        for (&(raw, region), r) in asked.iter().zip(&got) {
-            let want = phone(&raw, region);
-            assert_eq!((*r).map(|s| s.as_str().to_string()), want, "{:?} in {region:?}", raw.as_str());
-        }
-        assert!(got.iter().any(|r| r.is_err()), "the invalid number stays rejected");
-        // Every plain number was validated once; the one with letters was parsed directly.
-        assert_eq!(memo.parsed + memo.reused, 2 * asked.len() as u64 - 1);
     }
 
     #[test]
