@@ -4,7 +4,8 @@
 //! `DataFrame`s whose column names and types come from `schema`, and Parquet files other tools
 //! (DuckDB, Spark, pandas) can read; the `events` and `timeline` tables go to polars' Parquet
 //! encoder as arrow arrays, their text columns already dictionary-encoded, and read back as
-//! plain strings. Promises: this is one of the few places that call polars,
+//! plain strings. Both hold the same rows in the same order (persons in turn, each one's events
+//! in time order); `timeline` adds `seq`. Promises: this is one of the few places that call polars,
 //! and every person-level table it builds carries keyed pseudonyms (see `privacy`) — never a raw
 //! phone, email or name.
 
@@ -394,38 +395,25 @@ impl<'a> EventRows<'a> {
         Ok(out)
     }
 
-    /// Writes `events` (ingest order) to `events_path` and `timeline` (grouped by person, in
-    /// time order, with `seq` per person first) to `timeline_path`, [`BATCH_ROWS`] rows at a time.
+    /// Writes the `timeline` table (grouped by person, in time order, with `seq` per person
+    /// first) to `timeline_path` and the `events` table (the same rows in the same order, without
+    /// `seq`) to `events_path`, [`BATCH_ROWS`] rows at a time. Each batch is built once, from
+    /// events scattered over gigabytes, and encoded for both files side by side; building it a
+    /// second time in ingest order for `events` was a third of the stage's work.
     pub fn write(&self, tl: &Timeline, events_path: &Path, timeline_path: &Path) -> anyhow::Result<()> {
-        // The two tables are written side by side, one thread each.
-        let (events, timeline) = std::thread::scope(|sc| {
-            let events = sc.spawn(|| self.write_batches(events_path, self.events.len(), None, BATCH_ROWS));
-            let timeline = self.write_batches(timeline_path, tl.order.len(), Some(tl), BATCH_ROWS);
-            (events.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), timeline)
-        });
-        events.and(timeline)
+        self.write_grouped(tl, events_path, timeline_path, BATCH_ROWS)
     }
 
-    /// Writes `n` rows: the events in ingest order, or with `timeline` its rows in its order,
-    /// each with its `seq` (position within its person) first; `group` rows per row group.
-    /// polars' Parquet writer sets the file up (schema, footer); each batch's columns go to
-    /// polars' encoder as arrow arrays, the text columns already dictionary-encoded.
-    fn write_batches(&self, path: &Path, n: usize, timeline: Option<&Timeline>, group: usize) -> anyhow::Result<()> {
-        let mut schema = crate::schema::events_schema(self.attributes);
-        if timeline.is_some() {
-            schema.insert_at_index(0, col::SEQ.into(), DataType::UInt32)?;
-        }
-        let arrow_schema = polars::io::schema_to_arrow_checked(&schema, CompatLevel::newest(), "parquet")?;
-        let encodings: Vec<Vec<polars_parquet::write::Encoding>> = arrow_schema
-            .iter_values()
-            .map(|f| polars_parquet::write::get_dtype_encoding(&f.dtype))
-            .collect();
-        let batch = |at: usize| -> PolarsResult<(usize, Vec<ArrayRef>)> {
+    fn write_grouped(&self, tl: &Timeline, events_path: &Path, timeline_path: &Path, group: usize) -> anyhow::Result<()> {
+        let n = tl.order.len();
+        let events_schema = crate::schema::events_schema(self.attributes);
+        let mut timeline_schema = events_schema.clone();
+        timeline_schema.insert_at_index(0, col::SEQ.into(), DataType::UInt32)?;
+        let arrow_schema = polars::io::schema_to_arrow_checked(&timeline_schema, CompatLevel::newest(), "parquet")?;
+        let mut events = TableFile::create(events_path, &events_schema)?;
+        let mut timeline = TableFile::create(timeline_path, &timeline_schema)?;
+        let batch = |at: usize| -> PolarsResult<Batch> {
             let end = (at + group).min(n);
-            let Some(tl) = timeline else {
-                let rows: Vec<u32> = (at as u32..end as u32).collect();
-                return Ok((end - at, self.batch(&rows, None, &arrow_schema)?));
-            };
             // `seq` from the persons' offsets: the person holding row `at`, then onwards.
             let mut p = tl.offsets.partition_point(|&o| o <= at).saturating_sub(1);
             let seq: Vec<u32> = (at..end)
@@ -438,68 +426,131 @@ impl<'a> EventRows<'a> {
                 .collect();
             Ok((end - at, self.batch(&tl.order[at..end], Some(seq), &arrow_schema)?))
         };
-        let file = std::fs::File::create(path)?;
-        crate::privacy::owner_only(path)?;
-        let mut w = ParquetWriter::new(std::io::BufWriter::with_capacity(1 << 20, file)).batched(&schema)?;
-        let types = w.parquet_schema().fields().to_vec();
-        let options = write_options();
-        // Every column of a batch encoded and compressed: one row group.
-        let encode = |columns: Vec<ArrayRef>| -> anyhow::Result<Vec<Vec<polars_parquet::write::CompressedPage>>> {
-            let mut group = Vec::with_capacity(columns.len());
-            for ((array, type_), encoding) in columns.iter().zip(&types).zip(&encodings) {
-                // Values that reach the encoder undictionaried are known to be nearly all
-                // distinct (ids, times, origins, a text column `DictColumn` left plain): polars
-                // would estimate their cardinality again (hashing every value) to find that out.
-                let plain = [polars_parquet::write::Encoding::Plain];
-                let encoding: &[polars_parquet::write::Encoding] = match array.dtype() {
-                    ArrowDataType::Utf8View | ArrowDataType::UInt64 | ArrowDataType::Timestamp(..) => &plain,
-                    _ => encoding,
-                };
-                for pages in polars_parquet::write::array_to_columns(array, type_.clone(), options, encoding)? {
-                    let compressed = polars_parquet::write::Compressor::new_from_vec(
-                        pages.map(|p| p.map_err(|e| polars_parquet::read::ParquetError::FeatureNotSupported(e.to_string()))),
-                        options.compression,
-                        vec![],
-                    );
-                    group.push(compressed.collect::<Result<Vec<_>, _>>()?);
-                }
-            }
-            Ok(group)
-        };
-        // The next batch is built while this one is encoded (at most one waits in between).
+        // One thread builds the batches, one encodes each for `events` and this one for the
+        // timeline; the next batch is built while this one is encoded (at most one waits).
         std::thread::scope(|sc| -> anyhow::Result<()> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<PolarsResult<(usize, Vec<ArrayRef>)>>(1);
+            let (to_timeline, for_timeline) = std::sync::mpsc::sync_channel::<PolarsResult<Batch>>(1);
+            let (to_events, for_events) = std::sync::mpsc::sync_channel::<Batch>(1);
             sc.spawn(move || {
                 for at in (0..n).step_by(group) {
-                    // The writer stopped (it failed): stop building.
-                    if tx.send(batch(at)).is_err() {
+                    let b = batch(at);
+                    let sent = match &b {
+                        // The arrays are shared, not copied.
+                        Ok((rows, columns)) => to_events.send((*rows, columns.clone())).is_ok(),
+                        Err(_) => false,
+                    };
+                    // A writer stopped (it failed), or this batch failed: stop building.
+                    if to_timeline.send(b).is_err() || !sent {
                         break;
                     }
                 }
             });
-            for b in rx {
-                let (rows, columns) = b?;
-                let group = encode(columns)?;
-                w.write_row_group(rows as u64, &group)?;
+            let events = sc.spawn(move || -> anyhow::Result<()> {
+                for (rows, columns) in for_events {
+                    events.write(rows, &columns[1..])?;
+                }
+                events.finish(n)
+            });
+            let written = (|| -> anyhow::Result<()> {
+                for b in for_timeline {
+                    let (rows, columns) = b?;
+                    timeline.write(rows, &columns)?;
+                }
+                timeline.finish(n)
+            })();
+            let events = events.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            written.and(events)
+        })
+    }
+}
+
+/// A batch of the event tables: its rows and its columns (`seq` first).
+type Batch = (usize, Vec<ArrayRef>);
+
+/// One event table being written: polars' Parquet writer sets the file up (schema, footer);
+/// each batch's columns go to polars' encoder as arrow arrays, the text columns already
+/// dictionary-encoded, one row group per batch.
+struct TableFile {
+    w: polars::io::parquet::write::BatchedWriter<std::io::BufWriter<std::fs::File>>,
+    types: Vec<polars_parquet::parquet::schema::types::ParquetType>,
+    encodings: Vec<Vec<polars_parquet::write::Encoding>>,
+    rows: usize,
+}
+
+impl TableFile {
+    fn create(path: &Path, schema: &Schema) -> anyhow::Result<TableFile> {
+        let arrow_schema = polars::io::schema_to_arrow_checked(schema, CompatLevel::newest(), "parquet")?;
+        let encodings = arrow_schema
+            .iter_values()
+            .map(|f| polars_parquet::write::get_dtype_encoding(&f.dtype))
+            .collect();
+        let file = std::fs::File::create(path)?;
+        crate::privacy::owner_only(path)?;
+        let mut w = ParquetWriter::new(std::io::BufWriter::with_capacity(1 << 20, file)).batched(schema)?;
+        let types = w.parquet_schema().fields().to_vec();
+        Ok(TableFile {
+            w,
+            types,
+            encodings,
+            rows: 0,
+        })
+    }
+
+    /// Every column of a batch encoded and compressed: one row group.
+    fn write(&mut self, rows: usize, columns: &[ArrayRef]) -> anyhow::Result<()> {
+        let options = write_options();
+        let mut group = Vec::with_capacity(columns.len());
+        for ((array, type_), encoding) in columns.iter().zip(&self.types).zip(&self.encodings) {
+            // Values that reach the encoder undictionaried are known to be nearly all
+            // distinct (ids, times, origins, a text column `DictColumn` left plain): polars
+            // would estimate their cardinality again (hashing every value) to find that out.
+            let plain = [polars_parquet::write::Encoding::Plain];
+            let encoding: &[polars_parquet::write::Encoding] = match array.dtype() {
+                ArrowDataType::Utf8View | ArrowDataType::UInt64 | ArrowDataType::Timestamp(..) => &plain,
+                _ => encoding,
+            };
+            for pages in polars_parquet::write::array_to_columns(array, type_.clone(), options, encoding)? {
+                let compressed = polars_parquet::write::Compressor::new_from_vec(
+                    pages.map(|p| p.map_err(|e| polars_parquet::read::ParquetError::FeatureNotSupported(e.to_string()))),
+                    options.compression,
+                    vec![],
+                );
+                group.push(compressed.collect::<Result<Vec<_>, _>>()?);
             }
-            Ok(())
-        })?;
-        w.finish()?;
+        }
+        self.w.write_row_group(rows as u64, &group)?;
+        self.rows += rows;
+        Ok(())
+    }
+
+    /// The footer, once all `n` rows are in: a file missing rows (its batches stopped coming)
+    /// is an error, never a valid-looking table.
+    fn finish(self, n: usize) -> anyhow::Result<()> {
+        anyhow::ensure!(self.rows == n, "the event tables' batches stopped after {} of {n} rows", self.rows);
+        self.w.finish()?;
         Ok(())
     }
 }
 
-/// Writes `events` in ingest order as an `events` table at `path`, `group` rows per row group
-/// (for tests; runs write both event tables with [`EventRows::write`]).
-pub fn write_events(
-    path: &Path,
+/// Writes `events` as the `timeline` (persons in the order of `person_of`, each one's events in
+/// time order) and `events` tables in `dir`, `group` rows per row group (for tests; runs write
+/// them with [`EventRows::write`]).
+pub fn write_event_tables(
+    dir: &Path,
     events: &[Event],
     attributes: &[String],
     res: &Resolution,
     pseudo: &Pseudonymizer,
     group: usize,
-) -> anyhow::Result<()> {
-    EventRows::new(events, attributes, res, pseudo).write_batches(path, events.len(), None, group)
+) -> anyhow::Result<Timeline> {
+    let tl = crate::timeline::build(events, res);
+    EventRows::new(events, attributes, res, pseudo).write_grouped(
+        &tl,
+        &dir.join("events.parquet"),
+        &dir.join("timeline.parquet"),
+        group,
+    )?;
+    Ok(tl)
 }
 
 pub fn persons_frame(res: &Resolution) -> PolarsResult<DataFrame> {
@@ -702,9 +753,8 @@ mod tests {
         };
         let attrs = vec!["worksite".to_string()];
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.parquet");
-        write_events(
-            &path,
+        write_event_tables(
+            dir.path(),
             &[rosa()],
             &attrs,
             &res,
@@ -712,14 +762,19 @@ mod tests {
             BATCH_ROWS,
         )
         .unwrap();
-        let df = read_parquet(&path).unwrap();
-        assert_eq!(df.schema().as_ref(), &crate::schema::events_schema(&attrs));
-        let cells = string_cells(&path).unwrap().join("|");
-        for raw in ["Rosa", "rosa", "312", "A-17"] {
-            assert!(!cells.contains(raw), "{raw} leaked into {cells}");
+        let mut timeline_schema = crate::schema::events_schema(&attrs);
+        timeline_schema.insert_at_index(0, col::SEQ.into(), DataType::UInt32).unwrap();
+        for (table, schema) in [("events", crate::schema::events_schema(&attrs)), ("timeline", timeline_schema)] {
+            let path = dir.path().join(format!("{table}.parquet"));
+            let df = read_parquet(&path).unwrap();
+            assert_eq!(df.schema().as_ref(), &schema, "{table}");
+            let cells = string_cells(&path).unwrap().join("|");
+            for raw in ["Rosa", "rosa", "312", "A-17"] {
+                assert!(!cells.contains(raw), "{raw} leaked into {table}: {cells}");
+            }
+            assert!(cells.contains("Store 12 workers meeting") && cells.contains("data/x.csv:2"));
+            assert_eq!(df.height(), 1);
         }
-        assert!(cells.contains("Store 12 workers meeting") && cells.contains("data/x.csv:2"));
-        assert_eq!(df.height(), 1);
     }
 
     #[test]
@@ -738,8 +793,10 @@ mod tests {
     }
 
     /// The event tables' own encoder (dictionaries built from interned ids, several row groups,
-    /// plain strings where nearly every value differs) against the plain way: every cell as a
-    /// string, in a frame polars builds and writes itself. Both read back equal.
+    /// plain strings where nearly every value differs, rows gathered in timeline order) against
+    /// the plain way: every cell as a string, in a frame polars builds and writes itself, its
+    /// rows then taken in timeline order. Both read back equal, `events` as `timeline` without
+    /// `seq`.
     #[test]
     fn batched_event_tables_read_back_as_the_plain_frame_would() {
         let pseudo = Pseudonymizer::new(b"k0123456789abcdef");
@@ -786,9 +843,11 @@ mod tests {
         };
         let attrs: Vec<String> = ["worksite", "shift", "unit", "steward", "local"].map(String::from).into();
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("events.parquet");
-        write_events(&path, &events, &attrs, &res, &pseudo, group).unwrap();
-        let got = read_parquet(&path).unwrap();
+        let tl = write_event_tables(dir.path(), &events, &attrs, &res, &pseudo, group).unwrap();
+        let got = read_parquet(&dir.path().join("events.parquet")).unwrap();
+        let got_timeline = read_parquet(&dir.path().join("timeline.parquet")).unwrap();
+        // Persons in turn, each one's events in time order: not the events' order.
+        assert_eq!(tl.order[..3], [0, 60, 120]);
 
         // The plain way, cell by cell from the events.
         let opt = |v: Option<Str>| v.map(|s| s.to_string());
@@ -830,14 +889,20 @@ mod tests {
         .unwrap();
         let plain = dir.path().join("plain.parquet");
         write_parquet(&mut expected, &plain).unwrap();
-        let expected = read_parquet(&plain).unwrap();
-        assert_eq!(got.schema(), expected.schema());
-        for (g, x) in got.columns().iter().zip(expected.columns()) {
-            assert!(
-                g.as_materialized_series().equals_missing(x.as_materialized_series()),
-                "column {} differs",
-                g.name()
-            );
+        let order = IdxCa::from_vec("order".into(), tl.order.clone());
+        let expected = read_parquet(&plain).unwrap().take(&order).unwrap();
+        let seq: Vec<u32> = (0..tl.persons()).flat_map(|p| 0..tl.person(p).len() as u32).collect();
+        let mut expected_timeline = expected.clone();
+        expected_timeline.insert_column(0, Column::new(col::SEQ.into(), seq)).unwrap();
+        for (got, expected) in [(&got, &expected), (&got_timeline, &expected_timeline)] {
+            assert_eq!(got.schema(), expected.schema());
+            for (g, x) in got.columns().iter().zip(expected.columns()) {
+                assert!(
+                    g.as_materialized_series().equals_missing(x.as_materialized_series()),
+                    "column {} differs",
+                    g.name()
+                );
+            }
         }
         // The cases the data was made for are there: nulls, several row groups, a column of
         // nearly all different values, and a column null in its first row groups only.
