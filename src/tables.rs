@@ -459,7 +459,11 @@ impl<'a> EventRows<'a> {
                 timeline.finish(n)
             })();
             let events = events.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            written.and(events)
+            match (written, events) {
+                (Ok(()), r) | (r, Ok(())) => r,
+                // One file failed and the other then stopped short: the failure is the news.
+                (Err(a), Err(b)) => Err(if a.is::<Stopped>() { b } else { a }),
+            }
         })
     }
 }
@@ -526,11 +530,28 @@ impl TableFile {
     /// The footer, once all `n` rows are in: a file missing rows (its batches stopped coming)
     /// is an error, never a valid-looking table.
     fn finish(self, n: usize) -> anyhow::Result<()> {
-        anyhow::ensure!(self.rows == n, "the event tables' batches stopped after {} of {n} rows", self.rows);
+        if self.rows != n {
+            return Err(Stopped { rows: self.rows, of: n }.into());
+        }
         self.w.finish()?;
         Ok(())
     }
 }
+
+/// An event table's batches stopped coming (the other table's writer or the builder failed).
+#[derive(Debug)]
+struct Stopped {
+    rows: usize,
+    of: usize,
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the event tables' batches stopped after {} of {} rows", self.rows, self.of)
+    }
+}
+
+impl std::error::Error for Stopped {}
 
 /// Writes `events` as the `timeline` (persons in the order of `person_of`, each one's events in
 /// time order) and `events` tables in `dir`, `group` rows per row group (for tests; runs write
