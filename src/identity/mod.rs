@@ -205,6 +205,31 @@ fn strong(kind: u8) -> bool {
     matches!(kind, KIND_EMAIL | KIND_PHONE | KIND_EXT | KIND_EMAIL_PROVIDER)
 }
 
+/// `f` of each item, in order, the items split evenly over every core (at most 8 threads), each
+/// thread with its own scratch state from `init`: for the pure per-item work (validating
+/// numbers, keyed hashes, probable-name queries) that would otherwise run on one core.
+pub(crate) fn on_all_cores<T: Sync, S, R: Send>(items: &[T], init: impl Fn() -> S + Sync, f: impl Fn(&mut S, &T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let chunk = items.len().div_ceil(threads).max(1);
+    let (init, f) = (&init, &f);
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                sc.spawn(move || {
+                    let mut state = init();
+                    part.iter().map(|x| f(&mut state, x)).collect::<Vec<R>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for h in handles {
+            out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        out
+    })
+}
+
 /// Interned keys: (kind, value) → node.
 #[derive(Default)]
 struct Keys {
@@ -850,19 +875,8 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     }
     // Keyed tokens of every key of every person, hashed on every core (HMAC is the cost here).
     let mut token_cache: Vec<String> = vec![String::new(); n_keys];
-    {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
-        let chunk = grouped.len().div_ceil(threads).max(1);
-        let computed: Vec<Vec<String>> = std::thread::scope(|sc| {
-            let hs: Vec<_> = grouped
-                .chunks(chunk)
-                .map(|c| sc.spawn(|| c.iter().map(|&k| token_of(k)).collect::<Vec<String>>()))
-                .collect();
-            hs.into_iter().map(|h| h.join().expect("hashing does not panic")).collect()
-        });
-        for (&k, t) in grouped.iter().zip(computed.into_iter().flatten()) {
-            token_cache[k as usize] = t;
-        }
+    for (&k, t) in grouped.iter().zip(on_all_cores(&grouped, || (), |_, &k| token_of(k))) {
+        token_cache[k as usize] = t;
     }
     let mut key_tokens: Vec<(String, u32)> = Vec::with_capacity(grouped.len());
     for (i, (_, _, range)) in roots.iter().enumerate() {
@@ -1280,22 +1294,11 @@ fn probable(
     let queries: Vec<u32> = (0..nc as u32)
         .filter(|&q| !anchored[q as usize] && !names_of.get(q).is_empty())
         .collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let decisions: Vec<Decision> = std::thread::scope(|sc| {
-        let hs: Vec<_> = queries
-            .chunks(queries.len().div_ceil(threads).max(1))
-            .map(|qs| {
-                sc.spawn(|| {
-                    let mut looked: HashSet<(u32, u32)> = HashSet::default();
-                    let mut sims: HashMap<(u32, u32), Option<f64>> = HashMap::default();
-                    qs.iter().map(|&q| decide(q, &mut looked, &mut sims)).collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        hs.into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
+    let decisions: Vec<Decision> = on_all_cores(
+        &queries,
+        || (HashSet::<(u32, u32)>::default(), HashMap::<(u32, u32), Option<f64>>::default()),
+        |(looked, sims), &q| decide(q, looked, sims),
+    );
     let mut chosen: Vec<(u32, u32, f64, &'static str)> = Vec::new();
     for d in decisions {
         match d {

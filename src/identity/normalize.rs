@@ -154,25 +154,8 @@ impl PhoneMemo {
             }
         }
         drop(queued);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = todo.len().div_ceil(threads).max(1);
-        let results: Vec<Vec<Result<String, Reason>>> = std::thread::scope(|sc| {
-            let handles: Vec<_> = todo
-                .chunks(chunk)
-                .map(|part| {
-                    sc.spawn(move || {
-                        part.iter()
-                            .map(|((_, _, region), raw)| phone(raw.as_str(), *region))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-        for ((key, _), r) in todo.into_iter().zip(results.into_iter().flatten()) {
+        let results = super::on_all_cores(&todo, || (), |_, ((_, _, region), raw)| phone(raw.as_str(), *region));
+        for ((key, _), r) in todo.into_iter().zip(results) {
             self.parsed += 1;
             self.seen.insert(key, r);
         }
