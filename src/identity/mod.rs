@@ -230,6 +230,81 @@ pub(crate) fn on_all_cores<T: Sync, S, R: Send>(items: &[T], init: impl Fn() -> 
     })
 }
 
+/// Records with the same signature as one distinct record, numbered in order of first
+/// appearance (see [`distinct_records`]).
+struct Distinct {
+    /// Each record's distinct record.
+    rec_of: Vec<u32>,
+    /// Each distinct record's first record.
+    first: Vec<u32>,
+    /// How many records each distinct record stands for.
+    mult: Vec<u32>,
+}
+
+/// The distinct signatures of records `0..n`, numbered as one pass in order would number them.
+/// The lookups are the cost (tens of millions, each a cache miss into a table of millions), so
+/// the records are split into one run per core, each run numbered in a table of its own; the
+/// runs are then merged in order, looking up only each run's distinct signatures.
+fn distinct_records<K: std::hash::Hash + Eq + Send>(n: usize, key: impl Fn(usize) -> K + Sync) -> Distinct {
+    distinct_records_in(n, std::thread::available_parallelism().map_or(1, |n| n.get()).min(8), key)
+}
+
+/// [`distinct_records`] with the records split into `runs` runs.
+fn distinct_records_in<K: std::hash::Hash + Eq + Send>(n: usize, runs: usize, key: impl Fn(usize) -> K + Sync) -> Distinct {
+    let run = n.div_ceil(runs.max(1)).max(1);
+    let key = &key;
+    type Run<K> = (HashMap<K, u32>, Vec<u32>, Vec<u32>, Vec<u32>);
+    let runs: Vec<Run<K>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..n)
+            .step_by(run)
+            .map(|start| {
+                sc.spawn(move || {
+                    let end = (start + run).min(n);
+                    let (mut map, mut local): (HashMap<K, u32>, Vec<u32>) = (HashMap::default(), Vec::with_capacity(end - start));
+                    let (mut first, mut mult): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+                    for i in start..end {
+                        let next = first.len() as u32;
+                        let r = *map.entry(key(i)).or_insert(next);
+                        if r == next {
+                            first.push(i as u32);
+                            mult.push(0);
+                        }
+                        mult[r as usize] += 1;
+                        local.push(r);
+                    }
+                    (map, local, first, mult)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut runs = runs.into_iter();
+    let (mut numbered, mut rec_of, mut first, mut mult) = runs.next().unwrap_or_default();
+    rec_of.reserve(n - rec_of.len());
+    for (map, local, run_first, run_mult) in runs {
+        drop(map);
+        let renumber: Vec<u32> = run_first
+            .iter()
+            .zip(&run_mult)
+            .map(|(&i, &m)| {
+                let next = first.len() as u32;
+                let r = *numbered.entry(key(i as usize)).or_insert(next);
+                if r == next {
+                    first.push(i);
+                    mult.push(0);
+                }
+                mult[r as usize] += m;
+                r
+            })
+            .collect();
+        rec_of.extend(local.iter().map(|&l| renumber[l as usize]));
+    }
+    Distinct { rec_of, first, mult }
+}
+
 /// Interned keys: (kind, value) → node.
 #[derive(Default)]
 struct Keys {
@@ -385,49 +460,34 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         parent: Vec::new(),
         forbid: HashMap::default(),
     };
-    let mut norm_email = Vec::with_capacity(n_events);
-    let mut norm_phone = Vec::with_capacity(n_events);
     // Identity works on distinct records, not on events: records with the same identifiers,
     // source, context, attributes (and meeting, for meeting records) say the same thing about
     // who is who. A campaign's tens of millions of events are a few million distinct records
     // (a member's messages in one group differ only in time). `rec_of[i]` is record `i`'s
     // distinct record; `mult[r]` how many records it stands for (counts stay per record).
     let mut recs: Vec<Rec> = Vec::new();
-    let mut rec_of: Vec<u32> = Vec::with_capacity(all.len());
-    // Per distinct signature, everything a repeat needs in one place (one memory access per
-    // event into a table of millions): the record, its count so far, its normalised email and
-    // phone, and whether either was rejected.
-    struct Slot {
-        r: u32,
-        mult: u32,
-        email: Option<Str>,
-        phone: Option<Str>,
-        rejects: [bool; 2],
-    }
-    let mut distinct: HashMap<([u32; 9], u32), Slot> = HashMap::default();
-    let mut attr_ids: HashMap<&[Option<Str>], u32> = HashMap::default();
     let id = |s: Option<Str>| s.map_or(0, Str::id);
-
-    // Every distinct raw phone is validated up front on all cores; the loop below then finds
-    // each in the memo.
-    phone_memo.prefill(distinct_phones(&all, region_for));
-    lap("phones", &mut timings);
-
-    // Step 1: normalise and intern.
-    let mut rejected: [u64; 2] = [0, 0];
-    for (i, e) in all.iter().enumerate() {
-        let is_event = i < n_events;
-        let meeting = is_event && matches!(e.action, Action::Rsvp | Action::RsvpConfirmed | Action::Attended);
-        // One declared attribute (the usual case) is its own id; several are numbered.
+    // Several declared attributes are numbered per distinct combination first (one or none,
+    // the usual case, is its own id).
+    let mut multi_attrs: HashMap<&[Option<Str>], u32> = HashMap::default();
+    if plan.attributes.len() > 1 {
+        for e in &all {
+            if e.attrs.len() > 1 {
+                let next = multi_attrs.len() as u32 | 1 << 31;
+                multi_attrs.entry(&e.attrs[..]).or_insert(next);
+            }
+        }
+    }
+    let is_meeting = |i: usize| i < n_events && matches!(all[i].action, Action::Rsvp | Action::RsvpConfirmed | Action::Attended);
+    let signature = |i: usize| {
+        let e = all[i];
+        let meeting = is_meeting(i);
         let attrs = match &e.attrs[..] {
             [] => 0,
             [a] => id(*a),
-            many => {
-                let next = attr_ids.len() as u32 | 1 << 31;
-                *attr_ids.entry(many).or_insert(next)
-            }
+            many => multi_attrs[many],
         };
-        let signature = (
+        (
             [
                 e.source.id(),
                 e.tool as u32,
@@ -437,141 +497,143 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
                 id(e.external_id),
                 id(e.context),
                 if meeting { id(e.occasion) } else { 0 },
-                u32::from(is_event) | u32::from(meeting) << 1,
+                u32::from(i < n_events) | u32::from(meeting) << 1,
             ],
             attrs,
-        );
-        let next = recs.len() as u32;
-        let slot = distinct.entry(signature).or_insert(Slot {
-            r: next,
-            mult: 0,
-            email: None,
-            phone: None,
-            rejects: [false; 2],
-        });
-        if slot.r == next {
-            let mut ks: Few<4> = Few::default();
-            // Each distinct raw value is normalised and interned once: (normalised, key, provider key).
-            let em = e.email.map(|raw| {
-                email_cache
-                    .entry(raw.id())
-                    .or_insert_with(|| {
-                        normalize::email(&raw).map(|v| {
-                            let k = use_email.then(|| keys.intern_str(KIND_EMAIL, &v, &mut uf));
-                            let pk = (use_email && idp.email_provider_rules)
-                                .then(|| normalize::email_provider_key(&v))
-                                .flatten()
-                                .map(|p| keys.intern(KIND_EMAIL_PROVIDER, p, &mut uf));
-                            (Str::new(&v), k, pk)
-                        })
+        )
+    };
+
+    // Every distinct raw phone is validated up front on all cores; the loop below then finds
+    // each in the memo.
+    phone_memo.prefill(distinct_phones(&all, region_for));
+    lap("phones", &mut timings);
+
+    // Step 1: the distinct records (on all cores), then each one's identifiers normalised and
+    // interned, in order of first appearance.
+    let Distinct { rec_of, first, mult } = distinct_records(all.len(), signature);
+    drop(multi_attrs);
+    // Per distinct record: its normalised email and phone, and whether either was rejected.
+    let mut rec_norm: Vec<(Option<Str>, Option<Str>, [bool; 2])> = Vec::with_capacity(first.len());
+    for &i in &first {
+        let (e, meeting) = (all[i as usize], is_meeting(i as usize));
+        let mut ks: Few<4> = Few::default();
+        // Each distinct raw value is normalised and interned once: (normalised, key, provider key).
+        let em = e.email.map(|raw| {
+            email_cache
+                .entry(raw.id())
+                .or_insert_with(|| {
+                    normalize::email(&raw).map(|v| {
+                        let k = use_email.then(|| keys.intern_str(KIND_EMAIL, &v, &mut uf));
+                        let pk = (use_email && idp.email_provider_rules)
+                            .then(|| normalize::email_provider_key(&v))
+                            .flatten()
+                            .map(|p| keys.intern(KIND_EMAIL_PROVIDER, p, &mut uf));
+                        (Str::new(&v), k, pk)
                     })
-                    .as_ref()
-            });
-            let ph = e.phone.map(|raw| {
-                let region = region_for(e.source);
-                phone_cache
-                    .entry((raw.id(), region))
-                    .or_insert_with(|| {
-                        phone_memo.phone(&raw, region).map(|v| {
-                            let k = use_phone.then(|| keys.intern_str(KIND_PHONE, &v, &mut uf));
-                            (Str::new(&v), k)
-                        })
-                    })
-                    .as_ref()
-            });
-            let rejects = [matches!(em, Some(Err(_))), matches!(ph, Some(Err(_)))];
-            let em = em.and_then(Result::ok);
-            let ph = ph.and_then(Result::ok);
-            if let Some((_, k, pk)) = em {
-                k.iter().chain(pk.iter()).for_each(|&k| ks.push(k));
-            }
-            if let Some((_, Some(k))) = ph {
-                ks.push(*k);
-            }
-            if let (true, Some(x)) = (use_ext, &e.external_id) {
-                let x = x.trim();
-                if !x.is_empty() {
-                    ks.push(keys.intern(KIND_EXT, format!("{}:{}", e.tool, x), &mut uf));
-                }
-            }
-            let name = e.name.and_then(|raw| {
-                *name_cache.entry(raw.id()).or_insert_with(|| {
-                    let parts = names::parse(&normalize::name(&raw))?;
-                    Some(intern(&mut name_ids, &mut name_list, parts))
                 })
-            });
-            let is_chat = handles.get(e.source.as_str()).copied().unwrap_or(false);
-            let (chat, handle) = match is_chat {
-                false => (None, None),
-                true => {
-                    let memo = (e.source.id(), e.context.map_or(0, Str::id), e.name.map_or(0, Str::id));
-                    let (chat, handle) = *chat_cache.entry(memo).or_insert_with(|| {
-                        let context = e.context.as_deref().unwrap_or("");
-                        let chat = chat_hash(&format!("{}\u{1f}{}", e.source, context));
-                        let folded = e.name.map(|n| normalize::name(&n)).unwrap_or_default();
-                        let handle = (!folded.is_empty()).then(|| {
-                            let k = format!("{}\u{1f}{}\u{1f}{}", e.source, context, folded);
-                            keys.intern(KIND_HANDLE, k, &mut uf)
-                        });
-                        (chat, handle)
-                    });
-                    (Some(chat), handle)
-                }
-            };
-            // Corroboration: the worksite found in the context or attributes, the exact context,
-            // and for meeting records the meeting's day.
-            let mut corr: Few<8> = Few::default();
-            if idp.probable_names {
-                for t in e.context.iter().chain(e.attrs.iter().flatten()) {
-                    let found = corr_cache.entry(t.id()).or_insert_with(|| {
-                        let t = t.as_str();
-                        let mut v = Vec::new();
-                        let mut intern = |s: String| intern(&mut corr_ids, &mut corr_list, s);
-                        if let Some(re) = &idp.worksite_pattern {
-                            for m in re.find_iter(t) {
-                                let site = names::fold(m.as_str()).split_whitespace().collect::<Vec<_>>().join(" ");
-                                v.push(intern(format!("S\u{1f}{site}")));
-                            }
-                        }
-                        v.push(intern(format!("C\u{1f}{}", names::fold(t.trim()))));
-                        v
-                    });
-                    found.iter().for_each(|&k| corr.push(k));
-                }
-                if meeting {
-                    if let Some(day) = e.occasion.as_deref().and_then(crate::ingest::occasions::meeting_date) {
-                        corr.push(intern(&mut corr_ids, &mut corr_list, format!("D\u{1f}{day}")));
-                    }
-                }
-                corr.sort_dedup();
+                .as_ref()
+        });
+        let ph = e.phone.map(|raw| {
+            let region = region_for(e.source);
+            phone_cache
+                .entry((raw.id(), region))
+                .or_insert_with(|| {
+                    phone_memo.phone(&raw, region).map(|v| {
+                        let k = use_phone.then(|| keys.intern_str(KIND_PHONE, &v, &mut uf));
+                        (Str::new(&v), k)
+                    })
+                })
+                .as_ref()
+        });
+        let rejects = [matches!(em, Some(Err(_))), matches!(ph, Some(Err(_)))];
+        let em = em.and_then(Result::ok);
+        let ph = ph.and_then(Result::ok);
+        if let Some((_, k, pk)) = em {
+            k.iter().chain(pk.iter()).for_each(|&k| ks.push(k));
+        }
+        if let Some((_, Some(k))) = ph {
+            ks.push(*k);
+        }
+        if let (true, Some(x)) = (use_ext, &e.external_id) {
+            let x = x.trim();
+            if !x.is_empty() {
+                ks.push(keys.intern(KIND_EXT, format!("{}:{}", e.tool, x), &mut uf));
             }
-            (slot.email, slot.phone, slot.rejects) = (em.map(|(v, _, _)| *v), ph.map(|(v, _)| *v), rejects);
-            recs.push(Rec {
-                keys: ks,
-                handle,
-                name,
-                corr,
-                chat,
-            });
         }
-        slot.mult += 1;
-        let Slot {
-            r, email, phone, rejects, ..
-        } = *slot;
-        rec_of.push(r);
-        for (n, bad) in rejected.iter_mut().zip(rejects) {
-            *n += u64::from(bad);
+        let name = e.name.and_then(|raw| {
+            *name_cache.entry(raw.id()).or_insert_with(|| {
+                let parts = names::parse(&normalize::name(&raw))?;
+                Some(intern(&mut name_ids, &mut name_list, parts))
+            })
+        });
+        let is_chat = handles.get(e.source.as_str()).copied().unwrap_or(false);
+        let (chat, handle) = match is_chat {
+            false => (None, None),
+            true => {
+                let memo = (e.source.id(), e.context.map_or(0, Str::id), e.name.map_or(0, Str::id));
+                let (chat, handle) = *chat_cache.entry(memo).or_insert_with(|| {
+                    let context = e.context.as_deref().unwrap_or("");
+                    let chat = chat_hash(&format!("{}\u{1f}{}", e.source, context));
+                    let folded = e.name.map(|n| normalize::name(&n)).unwrap_or_default();
+                    let handle = (!folded.is_empty()).then(|| {
+                        let k = format!("{}\u{1f}{}\u{1f}{}", e.source, context, folded);
+                        keys.intern(KIND_HANDLE, k, &mut uf)
+                    });
+                    (chat, handle)
+                });
+                (Some(chat), handle)
+            }
+        };
+        // Corroboration: the worksite found in the context or attributes, the exact context,
+        // and for meeting records the meeting's day.
+        let mut corr: Few<8> = Few::default();
+        if idp.probable_names {
+            for t in e.context.iter().chain(e.attrs.iter().flatten()) {
+                let found = corr_cache.entry(t.id()).or_insert_with(|| {
+                    let t = t.as_str();
+                    let mut v = Vec::new();
+                    let mut intern = |s: String| intern(&mut corr_ids, &mut corr_list, s);
+                    if let Some(re) = &idp.worksite_pattern {
+                        for m in re.find_iter(t) {
+                            let site = names::fold(m.as_str()).split_whitespace().collect::<Vec<_>>().join(" ");
+                            v.push(intern(format!("S\u{1f}{site}")));
+                        }
+                    }
+                    v.push(intern(format!("C\u{1f}{}", names::fold(t.trim()))));
+                    v
+                });
+                found.iter().for_each(|&k| corr.push(k));
+            }
+            if meeting {
+                if let Some(day) = e.occasion.as_deref().and_then(crate::ingest::occasions::meeting_date) {
+                    corr.push(intern(&mut corr_ids, &mut corr_list, format!("D\u{1f}{day}")));
+                }
+            }
+            corr.sort_dedup();
         }
-        if is_event {
-            norm_email.push(email);
-            norm_phone.push(phone);
+        rec_norm.push((em.map(|(v, _, _)| *v), ph.map(|(v, _)| *v), rejects));
+        recs.push(Rec {
+            keys: ks,
+            handle,
+            name,
+            corr,
+            chat,
+        });
+    }
+    let mut rejected: [u64; 2] = [0, 0];
+    for ((_, _, rejects), &m) in rec_norm.iter().zip(&mult) {
+        for (n, &bad) in rejected.iter_mut().zip(rejects) {
+            *n += u64::from(bad) * u64::from(m);
         }
     }
-    let mut mult = vec![0u32; recs.len()];
-    for s in distinct.into_values() {
-        mult[s.r as usize] = s.mult;
+    let mut norm_email = Vec::with_capacity(n_events);
+    let mut norm_phone = Vec::with_capacity(n_events);
+    for &r in &rec_of[..n_events] {
+        let (email, phone, _) = rec_norm[r as usize];
+        norm_email.push(email);
+        norm_phone.push(phone);
     }
-    drop(attr_ids);
+    drop(rec_norm);
 
     for (reason, n) in ["invalid_email", "invalid_phone"].into_iter().zip(rejected) {
         if n > 0 {
@@ -884,6 +946,12 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
             key_tokens.push((token_cache[k as usize].clone(), i as u32));
         }
     }
+    // Sorted by token on a thread of its own while the steps below run on this one (millions of
+    // string comparisons, and nothing below reads them).
+    let key_tokens = std::thread::spawn(move || {
+        key_tokens.sort_unstable();
+        key_tokens
+    });
     let mut persons = Vec::with_capacity(roots.len());
     lap("components", &mut timings);
     // Ids: the previous run's id its keys had (the most common one), else a keyed hash of the
@@ -1035,7 +1103,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         *stats.records_per_person.entry(bucket.to_string()).or_default() += 1;
     }
     lap("persons", &mut timings);
-    key_tokens.sort();
+    let key_tokens = key_tokens.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
     Resolution {
         person_of,
         persons,
@@ -1421,6 +1489,45 @@ pub(crate) mod tests {
 
     fn same(r: &Resolution, a: usize, b: usize) -> bool {
         r.person_of[a] == r.person_of[b]
+    }
+
+    #[test]
+    fn distinct_records_are_numbered_as_one_pass_numbers_them_whatever_the_runs() {
+        // A single pass in order: the reference.
+        let reference = |keys: &[u32]| {
+            let (mut ids, mut rec_of, mut first, mut mult) = (HashMap::<u32, u32>::default(), Vec::new(), Vec::new(), Vec::<u32>::new());
+            for (i, k) in keys.iter().enumerate() {
+                let next = first.len() as u32;
+                let r = *ids.entry(*k).or_insert(next);
+                if r == next {
+                    first.push(i as u32);
+                    mult.push(0);
+                }
+                mult[r as usize] += 1;
+                rec_of.push(r);
+            }
+            (rec_of, first, mult)
+        };
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for (n, alphabet) in [(0, 1), (1, 1), (7, 3), (1000, 40), (5000, 4000), (3001, 2)] {
+            let keys: Vec<u32> = (0..n)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % alphabet) as u32
+                })
+                .collect();
+            let want = reference(&keys);
+            for runs in [1, 2, 3, 8, n + 5] {
+                let d = distinct_records_in(keys.len(), runs, |i| keys[i]);
+                assert_eq!(
+                    (d.rec_of, d.first, d.mult),
+                    want.clone(),
+                    "{n} records of {alphabet} keys in {runs} runs"
+                );
+            }
+        }
     }
 
     #[test]
