@@ -1167,10 +1167,12 @@ fn probable(
     comp_root.sort_unstable();
     comp_root.dedup();
     let nc = comp_root.len();
-    let rec_comp: Vec<u32> = rec_root
-        .iter()
-        .map(|r| comp_root.binary_search(r).expect("every root is a component") as u32)
-        .collect();
+    let mut comp_of_root: Vec<u32> = vec![u32::MAX; uf.parent.len()];
+    for (c, &r) in comp_root.iter().enumerate() {
+        comp_of_root[r as usize] = c as u32;
+    }
+    let rec_comp: Vec<u32> = rec_root.iter().map(|&r| comp_of_root[r as usize]).collect();
+    drop(comp_of_root);
     let mut anchored = vec![false; nc];
     let mut handle_of: Vec<Option<u32>> = vec![None; nc];
     let (mut name_pairs, mut corr_pairs, mut chat_pairs) = (Vec::new(), Vec::new(), Vec::new());
@@ -1249,11 +1251,16 @@ fn probable(
     }
     index.sort_unstable();
     index.dedup();
-    let lookup = |k: u32, t: u32| -> &[(u32, u32, u32)] {
-        let lo = index.partition_point(|e| (e.0, e.1) < (k, t));
-        let hi = index.partition_point(|e| (e.0, e.1) <= (k, t));
-        &index[lo..hi]
-    };
+    // Where each (corroboration, token) run of the index starts and ends: a lookup is one hash
+    // probe (a binary search over the whole index was a few dozen cache misses each, for
+    // millions of lookups).
+    let mut runs: HashMap<(u32, u32), (u32, u32)> = HashMap::default();
+    let mut at = 0;
+    for run in index.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        runs.insert((run[0].0, run[0].1), (at as u32, (at + run.len()) as u32));
+        at += run.len();
+    }
+    let lookup = |k: u32, t: u32| -> &[(u32, u32, u32)] { runs.get(&(k, t)).map_or(&[], |&(lo, hi)| &index[lo as usize..hi as usize]) };
     // How many anchored people carry each full name anywhere: a name two known people share is
     // common enough that an unknown third may share it too.
     let mut holders: HashMap<(&str, &str), u32> = HashMap::default();
