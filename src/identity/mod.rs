@@ -960,29 +960,41 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     let mut ids: Vec<Option<String>> = vec![None; roots.len()];
     let mut fresh: Vec<usize> = Vec::new();
     stats.has_previous_ids = inputs.previous.is_some();
-    for (i, (_, _, range)) in roots.iter().enumerate() {
-        let Some(prev) = inputs.previous else {
+    // Each person's votes for the previous run's ids, ranked, on every core (a keyed hash and
+    // a lookup among millions per key); the ids are then claimed in person order.
+    let ranked: Vec<Vec<(&str, u32)>> = match inputs.previous {
+        None => Vec::new(),
+        Some(prev) => on_all_cores(
+            &roots,
+            || (),
+            |_, (_, _, range)| {
+                let mut votes: BTreeMap<&str, u32> = BTreeMap::new();
+                for k in &grouped[range.clone()] {
+                    // A key the guard split this week still remembers whose it was.
+                    let base = sub_of.get(k).map(|b| token_of(*b));
+                    for t in [Some(&token_cache[*k as usize]), base.as_ref()].into_iter().flatten() {
+                        if let Some(id) = prev.get(t) {
+                            *votes.entry(id.as_str()).or_default() += 1;
+                        }
+                    }
+                }
+                let mut ranked: Vec<(&str, u32)> = votes.into_iter().collect();
+                ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+                ranked
+            },
+        ),
+    };
+    for i in 0..roots.len() {
+        let Some(ranked) = ranked.get(i) else {
             fresh.push(i);
             continue;
         };
-        let mut votes: BTreeMap<&str, u32> = BTreeMap::new();
-        for k in &grouped[range.clone()] {
-            // A key the guard split this week still remembers whose it was.
-            let base = sub_of.get(k).map(|b| token_of(*b));
-            for t in [Some(&token_cache[*k as usize]), base.as_ref()].into_iter().flatten() {
-                if let Some(id) = prev.get(t) {
-                    *votes.entry(id.as_str()).or_default() += 1;
-                }
-            }
-        }
-        if votes.is_empty() {
+        if ranked.is_empty() {
             stats.ids_new += 1;
             fresh.push(i);
             continue;
         }
-        stats.ids_merged += votes.len() as u64 - 1;
-        let mut ranked: Vec<(&str, u32)> = votes.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        stats.ids_merged += ranked.len() as u64 - 1;
         match ranked.iter().find(|(id, _)| !claimed.contains(*id)) {
             Some((id, _)) => {
                 claimed.insert(id.to_string());
