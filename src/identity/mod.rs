@@ -468,7 +468,8 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     let mut recs: Vec<Rec> = Vec::new();
     let id = |s: Option<Str>| s.map_or(0, Str::id);
     // Several declared attributes are numbered per distinct combination first (one or none,
-    // the usual case, is its own id).
+    // the usual case, is its own id). Ingest gives every record the plan's attributes, so only
+    // a plan declaring several has records with several.
     let mut multi_attrs: HashMap<&[Option<Str>], u32> = HashMap::default();
     if plan.attributes.len() > 1 {
         for e in &all {
@@ -485,7 +486,7 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
         let attrs = match &e.attrs[..] {
             [] => 0,
             [a] => id(*a),
-            many => multi_attrs[many],
+            many => multi_attrs.get(many).copied().unwrap_or(u32::MAX),
         };
         (
             [

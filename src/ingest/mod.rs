@@ -504,8 +504,8 @@ pub fn ingest_with(plan: &Plan, cache_opts: Option<&CacheOptions>) -> Result<Ing
 
 /// The event ids a source has kept so far, in parts by the ids' bits, each part small enough
 /// to stay in the processor's cache. One set of tens of millions of ids (a million members'
-/// year of chats) cost a cache miss or two per event; a file's ids are now checked one part
-/// at a time, in file order within each part, so the first of two equal ids is still the one
+/// year of chats) costs a cache miss or two per event; a file's ids are checked one part at a
+/// time instead, in file order within each part, so the first of two equal ids is the one
 /// kept.
 #[derive(Default)]
 struct Seen {
