@@ -209,24 +209,32 @@ fn strong(kind: u8) -> bool {
 /// thread with its own scratch state from `init`: for the pure per-item work (validating
 /// numbers, keyed hashes, probable-name queries) that would otherwise run on one core.
 pub(crate) fn on_all_cores<T: Sync, S, R: Send>(items: &[T], init: impl Fn() -> S + Sync, f: impl Fn(&mut S, &T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let chunk = items.len().div_ceil(threads).max(1);
-    let (init, f) = (&init, &f);
+    let runs = in_runs(items.len(), cores(), |range| {
+        let mut state = init();
+        items[range].iter().map(|x| f(&mut state, x)).collect::<Vec<R>>()
+    });
+    runs.into_iter().flatten().collect()
+}
+
+/// The cores to split work over (at most 8).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(8)
+}
+
+/// `f` of `0..n` split into `runs` contiguous runs, each on a thread of its own; the results in
+/// run order (a thread's panic is raised again here).
+fn in_runs<R: Send>(n: usize, runs: usize, f: impl Fn(std::ops::Range<usize>) -> R + Sync) -> Vec<R> {
+    let run = n.div_ceil(runs.max(1)).max(1);
+    let f = &f;
     std::thread::scope(|sc| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| {
-                sc.spawn(move || {
-                    let mut state = init();
-                    part.iter().map(|x| f(&mut state, x)).collect::<Vec<R>>()
-                })
-            })
+        let handles: Vec<_> = (0..n)
+            .step_by(run)
+            .map(|start| sc.spawn(move || f(start..(start + run).min(n))))
             .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for h in handles {
-            out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        }
-        out
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
     })
 }
 
@@ -246,40 +254,28 @@ struct Distinct {
 /// the records are split into one run per core, each run numbered in a table of its own; the
 /// runs are then merged in order, looking up only each run's distinct signatures.
 fn distinct_records<K: std::hash::Hash + Eq + Send>(n: usize, key: impl Fn(usize) -> K + Sync) -> Distinct {
-    distinct_records_in(n, std::thread::available_parallelism().map_or(1, |n| n.get()).min(8), key)
+    distinct_records_in(n, cores(), key)
 }
 
 /// [`distinct_records`] with the records split into `runs` runs.
 fn distinct_records_in<K: std::hash::Hash + Eq + Send>(n: usize, runs: usize, key: impl Fn(usize) -> K + Sync) -> Distinct {
-    let run = n.div_ceil(runs.max(1)).max(1);
     let key = &key;
-    type Run<K> = (HashMap<K, u32>, Vec<u32>, Vec<u32>, Vec<u32>);
-    let runs: Vec<Run<K>> = std::thread::scope(|sc| {
-        let handles: Vec<_> = (0..n)
-            .step_by(run)
-            .map(|start| {
-                sc.spawn(move || {
-                    let end = (start + run).min(n);
-                    let (mut map, mut local): (HashMap<K, u32>, Vec<u32>) = (HashMap::default(), Vec::with_capacity(end - start));
-                    let (mut first, mut mult): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
-                    for i in start..end {
-                        let next = first.len() as u32;
-                        let r = *map.entry(key(i)).or_insert(next);
-                        if r == next {
-                            first.push(i as u32);
-                            mult.push(0);
-                        }
-                        mult[r as usize] += 1;
-                        local.push(r);
-                    }
-                    (map, local, first, mult)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+    // Per run: its map (signature → number in the run), each record's number, and per number
+    // the first record and the count.
+    let runs = in_runs(n, runs, |range| {
+        let (mut map, mut local): (HashMap<K, u32>, Vec<u32>) = (HashMap::default(), Vec::with_capacity(range.len()));
+        let (mut first, mut mult): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+        for i in range {
+            let next = first.len() as u32;
+            let r = *map.entry(key(i)).or_insert(next);
+            if r == next {
+                first.push(i as u32);
+                mult.push(0);
+            }
+            mult[r as usize] += 1;
+            local.push(r);
+        }
+        (map, local, first, mult)
     });
     let mut runs = runs.into_iter();
     let (mut numbered, mut rec_of, mut first, mut mult) = runs.next().unwrap_or_default();
