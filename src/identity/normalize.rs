@@ -94,10 +94,70 @@ pub fn phone(raw: &str, region: phonenumber::country::Id) -> Result<String, Reas
         return Err("invalid_phone");
     }
     let n = phonenumber::parse(Some(region), cleaned).map_err(|_| "invalid_phone")?;
-    if !phonenumber::is_valid(&n) {
+    if !is_valid(&n) {
         return Err("invalid_phone");
     }
     Ok(n.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// `phonenumber::is_valid`, with the same answer for every number, at a fraction of the regex
+/// searches. The library finds the number's region by asking each region of its country code
+/// for the number's type (a dozen descriptor patterns, premium rate to mobile, each a regex
+/// search), then asks the region found for the type again; a number is valid when that type is
+/// known. Known means: the general pattern matches and so does at least one type's pattern,
+/// whichever the library would have named. So here each region's question stops at the first
+/// type that matches, fixed line and mobile first (what members' numbers are), and the found
+/// region is not asked twice. Same regions in the same order, same patterns, same numbers
+/// valid; a test holds it to the library's answer on numbers of many countries.
+pub fn is_valid(n: &phonenumber::PhoneNumber) -> bool {
+    let db = &*phonenumber::metadata::DATABASE;
+    let code = n.country().code();
+    let national = n.national().to_string();
+    let known = |meta: &phonenumber::Metadata| {
+        let d = meta.descriptors();
+        d.general().is_match(&national)
+            && [
+                d.fixed_line(),
+                d.mobile(),
+                d.toll_free(),
+                d.premium_rate(),
+                d.shared_cost(),
+                d.voip(),
+                d.personal_number(),
+                d.pager(),
+                d.uan(),
+                d.voicemail(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|t| t.is_match(&national))
+    };
+    let Some(regions) = db.region(&code) else { return false };
+    if let [only] = regions[..] {
+        // One region for the code: it is the number's, no question asked ("001": non-geographic).
+        let meta = match only {
+            "001" => db.by_code(&code).and_then(|m| m.into_iter().next()),
+            id => id.parse::<phonenumber::country::Id>().ok().and_then(|id| db.by_id(id.as_ref())),
+        };
+        return meta.is_some_and(known);
+    }
+    for region in regions {
+        let Some(meta) = db.by_id(region) else { continue };
+        match meta.leading_digits() {
+            // A region known by its leading digits is the number's without asking its type.
+            Some(lead) => {
+                if lead.find(&national).is_some_and(|m| m.start() == 0) {
+                    return known(meta);
+                }
+            }
+            None => {
+                if known(meta) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// [`phone`] memoised by what libphonenumber reads of a number: its digits, whether it starts
@@ -308,6 +368,63 @@ mod tests {
         // Prefilling again finds nothing new to validate.
         memo.prefill(asked.iter().copied());
         assert_eq!(memo.parsed, parsed + 2);
+    }
+
+    /// The short-cut validator answers as the library does, on numbers of single-region codes,
+    /// shared codes (+1's two dozen regions, +7, +44, +61, +262, +590), regions found by
+    /// leading digits, and non-geographic codes; valid and invalid alike.
+    #[test]
+    fn is_valid_agrees_with_the_library() {
+        use phonenumber::country::Id;
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let regions = [
+            Id::US,
+            Id::CA,
+            Id::GB,
+            Id::DE,
+            Id::FR,
+            Id::IT,
+            Id::BR,
+            Id::IN,
+            Id::MX,
+            Id::AR,
+            Id::JM,
+            Id::PR,
+            Id::AU,
+            Id::NG,
+            Id::PH,
+            Id::KZ,
+        ];
+        let codes = [
+            "1", "7", "44", "61", "262", "590", "39", "47", "800", "979", "33", "49", "52", "54", "55", "91", "234", "63", "876", "1787",
+        ];
+        let (mut valid, mut invalid) = (0, 0);
+        for i in 0..60_000 {
+            let len = 6 + next(8) as usize;
+            let digits: String = (0..len)
+                .map(|k| char::from(b'0' + if k == 0 { 1 + next(9) } else { next(10) } as u8))
+                .collect();
+            let (region, text) = if i % 2 == 0 {
+                (regions[next(regions.len() as u64) as usize], digits)
+            } else {
+                (Id::US, format!("+{}{}", codes[next(codes.len() as u64) as usize], digits))
+            };
+            let Ok(n) = phonenumber::parse(Some(region), &text) else { continue };
+            let expected = phonenumber::is_valid(&n);
+            assert_eq!(is_valid(&n), expected, "{text} read in {region:?}");
+            if expected {
+                valid += 1;
+            } else {
+                invalid += 1;
+            }
+        }
+        assert!(valid > 5_000 && invalid > 5_000, "{valid} valid, {invalid} invalid");
     }
 
     #[test]
