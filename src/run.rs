@@ -118,32 +118,46 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
         ))
     })?;
     let mut warnings = Vec::new();
+    // The previous run's ids are read on a thread of their own while identity's first steps
+    // run (a second or so at a million members), and waited for where they are needed.
     let keys_path = plan.work_dir().join("person_keys.parquet");
-    let previous = match keys_path.is_file() {
-        false => None,
-        true => match tables::read_person_keys(&keys_path) {
-            Ok(m) => Some(m),
-            Err(_) => {
-                warnings.push(format!(
-                    "cannot read the previous run's person ids ({}): people get new ids this week; delete the file if it is damaged",
-                    keys_path.display()
-                ));
-                None
-            }
-        },
-    };
     let phones = std::cell::RefCell::new(std::mem::take(&mut ing.phones));
-    let res = identity::resolve_with(
-        &plan,
-        &identity::Inputs {
-            events: &ing.events,
-            identities: &ing.identities,
-            overrides: &overrides,
-            previous: previous.as_ref(),
-            phones: Some(&phones),
-        },
-        &pseudo,
-    );
+    let unreadable = std::cell::Cell::new(false);
+    let res = std::thread::scope(|sc| {
+        let reading = std::sync::Mutex::new(keys_path.is_file().then(|| sc.spawn(|| tables::read_person_keys(&keys_path))));
+        let read: std::sync::OnceLock<Option<identity::PreviousIds>> = std::sync::OnceLock::new();
+        let pending = || {
+            read.get_or_init(|| {
+                let reader = reading.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+                match reader.join().unwrap_or_else(|p| std::panic::resume_unwind(p)) {
+                    Ok(m) => Some(m),
+                    Err(_) => {
+                        unreadable.set(true);
+                        None
+                    }
+                }
+            })
+            .as_ref()
+        };
+        identity::resolve_with(
+            &plan,
+            &identity::Inputs {
+                events: &ing.events,
+                identities: &ing.identities,
+                overrides: &overrides,
+                previous: None,
+                previous_pending: Some(&pending),
+                phones: Some(&phones),
+            },
+            &pseudo,
+        )
+    });
+    if unreadable.get() {
+        warnings.push(format!(
+            "cannot read the previous run's person ids ({}): people get new ids this week; delete the file if it is damaged",
+            keys_path.display()
+        ));
+    }
     // An attendance without a meetings-table entry joins the person's RSVP of the same day.
     let same_day = ingest::occasions::same_day_fallback(&plan, &mut ing.events, &res.person_of);
     meter.lap("identity");
@@ -309,6 +323,7 @@ pub fn evaluate_identity(pipeline: &Path, truth: &Path, show_errors: usize) -> R
             identities: &ing.identities,
             overrides: &overrides,
             previous: None,
+            previous_pending: None,
             phones: None,
         },
         &pseudo,

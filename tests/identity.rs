@@ -93,6 +93,7 @@ fn resolve(plan: &Plan, previous: Option<&identity::PreviousIds>) -> (turnout::i
             identities: &ing.identities,
             overrides: &overrides,
             previous,
+            previous_pending: None,
             phones: None,
         },
         &key(),
@@ -120,6 +121,7 @@ fn phones_normalised_by_ingest_are_reused_with_the_same_result() {
         identities: &ing.identities,
         overrides: &overrides,
         previous: None,
+        previous_pending: None,
         phones,
     };
     let alone = identity::resolve_with(&plan, &inputs(None), &key());
@@ -407,6 +409,30 @@ fn the_run_keeps_ids_across_weeks_through_person_keys() {
     assert_eq!(ids["new"], 0, "{ids}");
 }
 
+/// A damaged `person_keys.parquet` (read on a thread of its own while identity runs) costs
+/// the week its ids, with a warning that says so: never the run.
+#[test]
+fn a_damaged_previous_keys_file_is_a_warning_not_a_failed_run() {
+    let p = common::Project::demo();
+    assert!(p.turnout(&["run", "--quiet"]).code <= 1);
+    p.write("work/demo/person_keys.parquet", "not parquet at all");
+    let out = p.turnout(&["run", "--quiet"]);
+    assert!(out.code <= 1, "{}", out.explain());
+    let run: serde_json::Value = serde_json::from_str(&p.read("reports/demo/latest/run.json")).unwrap();
+    let warned = run["warnings"].as_array().unwrap().iter().any(|w| {
+        let w = w.as_str().unwrap_or("");
+        w.contains("cannot read the previous run's person ids") && w.contains("person_keys.parquet")
+    });
+    assert!(warned, "{}", run["warnings"]);
+    // And the file is whole again for next week.
+    assert!(
+        turnout::tables::read_person_keys(&p.path().join("work/demo/person_keys.parquet"))
+            .unwrap()
+            .len()
+            > 3000
+    );
+}
+
 #[test]
 fn the_demo_resolves_with_high_precision_and_the_recall_names_add() {
     let root = common::repo();
@@ -454,6 +480,7 @@ fn repeated_records_link_as_one_and_count_as_many() {
                 identities,
                 overrides: &overrides,
                 previous: None,
+                previous_pending: None,
                 phones: None,
             },
             &key(),

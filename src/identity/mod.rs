@@ -147,6 +147,9 @@ pub struct Inputs<'a> {
     pub overrides: &'a [Override],
     /// The previous run's key token → person id.
     pub previous: Option<&'a PreviousIds>,
+    /// Or the previous run's ids still being read: called once, where they are first needed
+    /// (the ids step), so that reading them overlaps the steps before.
+    pub previous_pending: Option<&'a dyn Fn() -> Option<&'a PreviousIds>>,
     /// Phones already normalised this run (by ingest, matching organizers): reused and added to.
     pub phones: Option<&'a std::cell::RefCell<normalize::PhoneMemo>>,
 }
@@ -956,10 +959,11 @@ pub fn resolve_with(plan: &Plan, inputs: &Inputs, pseudo: &Pseudonymizer) -> Res
     let mut claimed: HashSet<String> = HashSet::default();
     let mut ids: Vec<Option<String>> = vec![None; roots.len()];
     let mut fresh: Vec<usize> = Vec::new();
-    stats.has_previous_ids = inputs.previous.is_some();
+    let previous = inputs.previous.or_else(|| inputs.previous_pending.and_then(|f| f()));
+    stats.has_previous_ids = previous.is_some();
     // Each person's votes for the previous run's ids, ranked, on every core (a keyed hash and
     // a lookup among millions per key); the ids are then claimed in person order.
-    let ranked: Vec<Vec<(&str, u32)>> = match inputs.previous {
+    let ranked: Vec<Vec<(&str, u32)>> = match previous {
         None => Vec::new(),
         Some(prev) => on_all_cores(
             &roots,
