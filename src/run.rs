@@ -145,9 +145,9 @@ pub fn run_with(pipeline: &Path, choice: &PeriodChoice, opts: &RunOptions, progr
                 events: &ing.events,
                 identities: &ing.identities,
                 overrides: &overrides,
-                previous: None,
                 previous_pending: Some(&pending),
                 phones: Some(&phones),
+                ..Default::default()
             },
             &pseudo,
         )
@@ -322,9 +322,7 @@ pub fn evaluate_identity(pipeline: &Path, truth: &Path, show_errors: usize) -> R
             events: &ing.events,
             identities: &ing.identities,
             overrides: &overrides,
-            previous: None,
-            previous_pending: None,
-            phones: None,
+            ..Default::default()
         },
         &pseudo,
     );

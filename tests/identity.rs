@@ -93,8 +93,8 @@ fn resolve(plan: &Plan, previous: Option<&identity::PreviousIds>) -> (turnout::i
             identities: &ing.identities,
             overrides: &overrides,
             previous,
-            previous_pending: None,
             phones: None,
+            ..Default::default()
         },
         &key(),
     );
@@ -121,8 +121,8 @@ fn phones_normalised_by_ingest_are_reused_with_the_same_result() {
         identities: &ing.identities,
         overrides: &overrides,
         previous: None,
-        previous_pending: None,
         phones,
+        ..Default::default()
     };
     let alone = identity::resolve_with(&plan, &inputs(None), &key());
     let fresh = std::cell::RefCell::new(Default::default());
@@ -480,8 +480,8 @@ fn repeated_records_link_as_one_and_count_as_many() {
                 identities,
                 overrides: &overrides,
                 previous: None,
-                previous_pending: None,
                 phones: None,
+                ..Default::default()
             },
             &key(),
         )
